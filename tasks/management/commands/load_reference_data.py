@@ -1,0 +1,31 @@
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from schools.models import Province
+from tasks.models import Plan
+
+
+class Command(BaseCommand):
+    help = "载入省级单位和任务目录（已存在则跳过，--force 重新载入并覆盖修改）。"
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="重新载入，覆盖在管理后台对目录所做的修改。"
+        )
+
+    def handle(self, *args: Any, force: bool = False, **options: Any) -> None:
+        say = self.stdout.write if options.get("verbosity", 1) > 0 else (lambda _msg: None)
+        # Loading only when absent keeps `make run` repeatable without undoing edits made to
+        # the catalogue in the admin since the first run.
+        if force or not Province.objects.exists():
+            call_command("loaddata", "provinces", verbosity=0)
+            say(f"已载入省级单位：{Province.objects.count()} 个。")
+        else:
+            say("省级单位已存在，跳过。")
+        if force or not Plan.objects.filter(code="tzpy-2020").exists():
+            call_command("loaddata", "catalogue", verbosity=0)
+            say("已载入任务目录：职业教育提质培优行动计划（2020—2023年）。")
+        else:
+            say("任务目录已存在，跳过。")

@@ -1,0 +1,80 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from schools.choices import Role
+from schools.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command("create_admin", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_creates_a_province_admin(reference_data):
+    out = run("sx", "--role", "province", "--province", "14", "--password", "Shanxi2020")
+    assert "已创建省级管理员账号 sx（山西省）" in out
+    user = User.objects.get(username="sx")
+    assert (user.role, user.province_id, user.school_id) == (Role.PROVINCE, "14", None)
+    assert user.check_password("Shanxi2020") and not user.must_change_password
+
+
+def test_creates_a_ministry_user(reference_data):
+    run("moe", "--role", "ministry", "--password", "Jiaoyubu2020")
+    user = User.objects.get(username="moe")
+    assert (user.role, user.province_id) == (Role.MINISTRY, None)
+
+
+def test_password_prompt(reference_data, monkeypatch):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "Prompted123")
+    run("moe", "--role", "ministry")
+    assert User.objects.get(username="moe").check_password("Prompted123")
+
+
+def test_prompt_needs_matching_passwords(reference_data, monkeypatch):
+    answers = iter(["Prompted123", "Prompted124"])
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    with pytest.raises(CommandError, match="两次输入的密码不一致"):
+        run("moe", "--role", "ministry")
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["p", "--role", "province", "--password", "Shanxi2020"], "须用 --province"),
+        (
+            ["p", "--role", "province", "--province", "99", "--password", "Shanxi2020"],
+            "没有代码为“99”",
+        ),
+        (
+            ["m", "--role", "ministry", "--province", "14", "--password", "Shanxi2020"],
+            "不能指定 --province",
+        ),
+        (["m", "--role", "ministry", "--password", "short"], "密码不符合规则"),
+        (["m", "--role", "ministry", "--password", "123456"], "不能是初始密码"),
+        (["m", "--role", "ministry"], "请用 --password 给出"),
+    ],
+)
+def test_refusals(reference_data, args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+    assert not User.objects.exists()
+
+
+def test_existing_username_is_refused(reference_data):
+    run("moe", "--role", "ministry", "--password", "Jiaoyubu2020")
+    with pytest.raises(CommandError, match="已存在"):
+        run("moe", "--role", "ministry", "--password", "Other2020x")
+    assert User.objects.get(username="moe").check_password("Jiaoyubu2020")
+
+
+def test_role_must_be_province_or_ministry(reference_data):
+    with pytest.raises(CommandError):
+        run("x", "--role", "school", "--password", "Shanxi2020")

@@ -1,0 +1,226 @@
+"""Signing in (the manual, section 2): captcha, roles, lockout."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.utils import timezone
+
+from schools.choices import Role
+from tests.conftest import captcha_answer, sign_in
+from tests.factories import PASSWORD, SchoolUserFactory
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_home_offers_the_three_entries(client):
+    html = client.get("/").content.decode()
+    for label, role in [
+        ("学校（或其他）", "school"),
+        ("省级管理员", "province"),
+        ("教育部", "ministry"),
+    ]:
+        assert label in html
+        assert f'href="/login/{role}/"' in html
+
+
+def test_login_form_has_the_manual_fields(client):
+    html = client.get("/login/school/").content.decode()
+    for field_id, label in [
+        ("id_username", "用户名"),
+        ("id_password", "密码"),
+        ("id_captcha_1", "验证码"),
+    ]:
+        assert f'for="{field_id}"' in html
+        assert label in html
+    assert 'src="/captcha/image/' in html
+
+
+@pytest.mark.parametrize(
+    ("factory_fixture", "role", "home"),
+    [
+        ("school_user", "school", "/school/profile/"),
+        ("province_admin", "province", "/province/"),
+        ("ministry_user", "ministry", "/ministry/"),
+    ],
+)
+def test_each_role_signs_in_to_its_home(client, request, factory_fixture, role, home):
+    user = request.getfixturevalue(factory_fixture)
+    response = sign_in(client, role, user.username)
+    assert response.status_code == 302
+    assert response.url == "/"
+    assert client.get("/").url == home
+    assert client.get(home).status_code == 200
+
+
+def test_wrong_password_is_refused(client, school_user):
+    response = sign_in(client, "school", school_user.username, "Wrong1234")
+    assert response.status_code == 200
+    assert "用户名或密码错误。" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_unknown_user_gets_the_same_message(client, db):
+    response = sign_in(client, "school", "4100000000")
+    assert "用户名或密码错误。" in response.content.decode()
+
+
+def test_wrong_captcha_is_refused_without_checking_the_password(client, school_user):
+    response = sign_in(client, "school", school_user.username, captcha="zzzz")
+    assert response.status_code == 200
+    assert "验证码错误，请重新输入。" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert not AccessAttempt.objects.exists()
+
+
+def test_missing_captcha_is_refused(client, school_user):
+    response = sign_in(client, "school", school_user.username, captcha="")
+    assert "请输入验证码。" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_captcha_works_once(client, school_user):
+    page = client.get("/login/school/")
+    key, answer = captcha_answer(page.content.decode())
+    data = {
+        "username": school_user.username,
+        "password": "bad",
+        "captcha_0": key,
+        "captcha_1": answer,
+    }
+    client.post("/login/school/", data)
+    data["password"] = PASSWORD
+    response = client.post("/login/school/", data)
+    assert "验证码错误" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_captcha_test_mode_accepts_passed(client, school_user, monkeypatch):
+    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+    response = sign_in(client, "school", school_user.username, captcha="PASSED")
+    assert response.status_code == 302
+
+
+def test_passed_is_refused_outside_test_mode(client, school_user):
+    response = sign_in(client, "school", school_user.username, captcha="PASSED")
+    assert "验证码错误" in response.content.decode()
+
+
+def _captcha_test_mode_setting(**env: str) -> str:
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "TIZHI_CAPTCHA_TEST_MODE"}
+    }
+    environment.update(env, DJANGO_SETTINGS_MODULE="tizhi.settings", SECRET_KEY="x")
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CAPTCHA_TEST_MODE)"
+    )
+    return subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def test_captcha_test_mode_variable_is_ignored_without_debug():
+    assert _captcha_test_mode_setting(TIZHI_CAPTCHA_TEST_MODE="1") == "False"
+    assert _captcha_test_mode_setting(TIZHI_CAPTCHA_TEST_MODE="1", DEBUG="1") == "True"
+    assert _captcha_test_mode_setting(DEBUG="1") == "False"
+
+
+def test_school_account_cannot_sign_in_at_the_province_entry(client, school_user):
+    response = sign_in(client, "province", school_user.username)
+    assert response.status_code == 200
+    assert "该账号不是“省级管理员”账号" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_deactivated_account_is_told_so(client, school_user):
+    school_user.is_active = False
+    school_user.save()
+    response = sign_in(client, "school", school_user.username)
+    assert "该账号已停用" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_unknown_entry_is_404(client, db):
+    assert client.get("/login/operator/").status_code == 404
+
+
+def test_safe_next_is_followed_and_foreign_next_ignored(client, school_user):
+    response = sign_in(client, "school", school_user.username, next_url="/catalogue/")
+    assert response.url == "/catalogue/"
+    client.logout()
+    response = sign_in(client, "school", school_user.username, next_url="https://evil.example/")
+    assert response.url == "/"
+
+
+def test_anonymous_visit_to_a_role_page_goes_to_that_role_sign_in(client, db):
+    response = client.get("/province/")
+    assert response.status_code == 302
+    assert response.url == "/login/province/?next=/province/"
+
+
+def test_logout_needs_post_and_ends_the_session(client, school_user):
+    client.force_login(school_user)
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/").status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def _fail(client, username, ip="127.0.0.1"):
+    return sign_in(client, "school", username, "Wrong1234", ip=ip)
+
+
+def test_five_failures_lock_the_username_from_that_address(client, school_user):
+    for _ in range(4):
+        assert _fail(client, school_user.username).status_code == 200
+    locked = _fail(client, school_user.username)
+    assert locked.status_code == 429
+    assert "连续5次登录失败，已被锁定30分钟" in locked.content.decode()
+    # The right password does not get through while the lock holds.
+    response = sign_in(client, "school", school_user.username)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_lockout_is_per_username_and_address(client, school_user):
+    other = SchoolUserFactory()
+    for _ in range(5):
+        _fail(client, school_user.username)
+    assert sign_in(client, "school", other.username).status_code == 302
+    client.logout()
+    assert sign_in(client, "school", school_user.username, ip="10.0.0.9").status_code == 302
+
+
+def test_lockout_ends_after_thirty_minutes(client, school_user):
+    for _ in range(5):
+        _fail(client, school_user.username)
+    assert sign_in(client, "school", school_user.username).status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=31))
+    assert sign_in(client, "school", school_user.username).status_code == 302
+
+
+def test_success_resets_the_failure_count(client, school_user):
+    for _ in range(4):
+        _fail(client, school_user.username)
+    assert sign_in(client, "school", school_user.username).status_code == 302
+    client.logout()
+    for _ in range(4):
+        assert _fail(client, school_user.username).status_code == 200
+
+
+def test_role_enum_labels_are_the_entries():
+    assert [Role.SCHOOL.label, Role.PROVINCE.label, Role.MINISTRY.label] == [
+        "学校（或其他）",
+        "省级管理员",
+        "教育部",
+    ]

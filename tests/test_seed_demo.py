@@ -1,0 +1,41 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from schools.choices import Role
+from schools.models import School, User
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_accounts_and_prints_them():
+    out = seed()
+    assert "sx_admin" in out and "Shanxi2020" in out
+    assert "moe_admin" in out and "Jiaoyubu2020" in out
+    assert "4114000001" in out and "123456" in out
+    assert User.objects.get(username="sx_admin").role == Role.PROVINCE
+    assert User.objects.get(username="moe_admin").check_password("Jiaoyubu2020")
+    schools = School.objects.filter(province_id="14")
+    assert schools.count() == 6
+    assert all(s.account.must_change_password for s in schools)
+
+
+def test_seed_demo_twice_keeps_the_data():
+    seed()
+    admin = User.objects.get(username="sx_admin")
+    admin.set_password("Changed2021")
+    admin.save()
+    school = User.objects.get(username="4114000001")
+    school.must_change_password = False
+    school.save()
+    out = seed()
+    assert School.objects.count() == 6 and User.objects.count() == 8
+    assert User.objects.get(username="sx_admin").check_password("Changed2021")
+    assert "4114000001 山西演示职业技术学院  密码：已修改" in out

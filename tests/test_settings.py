@@ -1,0 +1,90 @@
+"""Settings come from the environment (README: settings)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = {
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "ALLOWED_HOSTS",
+    "TIZHI_CAPTCHA_TEST_MODE",
+    "HTTPS",
+    "TRUSTED_PROXY_COUNT",
+    "CSRF_TRUSTED_ORIGINS",
+}
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in OURS}
+    environment.update(env, DJANGO_SETTINGS_MODULE="tizhi.settings")
+    return subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def read_settings(*names: str, **env: str) -> dict:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        f"print(json.dumps({{n: str(getattr(s, n)) for n in {list(names)!r}}}))"
+    )
+    result = run_python(code, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_python("import tizhi.wsgi")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_starts_with_secret_key():
+    assert run_python("import tizhi.wsgi", SECRET_KEY="s3cret").returncode == 0
+
+
+def test_debug_is_off_unless_set():
+    assert read_settings("DEBUG", SECRET_KEY="x")["DEBUG"] == "False"
+    assert read_settings("DEBUG", DEBUG="1")["DEBUG"] == "True"
+
+
+def test_database_url_selects_the_database():
+    default = read_settings("DATABASES", SECRET_KEY="x")["DATABASES"]
+    assert "sqlite3" in default and "db.sqlite3" in default and "IMMEDIATE" in default
+    pg = read_settings(
+        "DATABASES", SECRET_KEY="x", DATABASE_URL="postgres://u:p@db.example:5432/tizhi"
+    )["DATABASES"]
+    assert "postgresql" in pg and "db.example" in pg
+
+
+def test_allowed_hosts_from_the_environment():
+    hosts = read_settings("ALLOWED_HOSTS", SECRET_KEY="x", ALLOWED_HOSTS="a.example, b.example")
+    assert hosts["ALLOWED_HOSTS"] == str(["a.example", "b.example"])
+
+
+def test_locale_and_time_zone():
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.USE_TZ
+
+
+@pytest.mark.django_db
+def test_suite_runs_on_the_expected_database():
+    """.ci/run sets TIZHI_EXPECT_DB so a PostgreSQL run that silently used SQLite fails."""
+    expected = os.environ.get("TIZHI_EXPECT_DB")
+    if expected:
+        assert connection.vendor == expected
+    else:
+        assert connection.vendor in {"sqlite", "postgresql"}

@@ -1,0 +1,40 @@
+"""The public home page, the role-based redirect after sign-in, and error pages."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from schools.choices import Role
+
+ROLE_HOMES = {
+    Role.SCHOOL: "schools:profile",
+    Role.PROVINCE: "review:province_home",
+    Role.MINISTRY: "review:ministry_home",
+    Role.OPERATOR: "admin:index",
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed-in users go to their role's home; visitors see the three sign-in entries."""
+    if request.user.is_authenticated:
+        return redirect(ROLE_HOMES[Role(request.user.role)])
+    return render(request, "home.html")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403_csrf.html", status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
