@@ -224,3 +224,13 @@ def test_role_enum_labels_are_the_entries():
         "省级管理员",
         "教育部",
     ]
+
+
+def test_deactivating_an_account_ends_its_open_session(client, school_user):
+    client.force_login(school_user)
+    assert client.get("/school/profile/").status_code == 200
+    school_user.is_active = False
+    school_user.save()
+    response = client.get("/school/profile/")
+    assert response.status_code == 302
+    assert response.url.startswith("/login/school/")
