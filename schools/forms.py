@@ -103,10 +103,12 @@ class ContactForm(forms.ModelForm):
             "mobile": forms.TextInput(attrs={"inputmode": "numeric"}),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, required: bool = True, **kwargs: Any) -> None:
+        # The commitment form's 保存 keeps an incomplete form, so there they are optional;
+        # 提交 and 修改密码 require all three.
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            field.required = True
+            field.required = required
 
     def clean_contact_name(self) -> str:
         return self.cleaned_data["contact_name"].strip()

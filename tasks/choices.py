@@ -4,3 +4,56 @@ from django.db import models
 class ItemScope(models.TextChoices):
     SCHOOL = "school", "学校承接"
     PROVINCE = "province", "省级承接"
+
+
+class DeclarationStatus(models.TextChoices):
+    DRAFT = "draft", "填报中"
+    SUBMITTED = "submitted", "已提交"
+
+
+class ReviewStatus(models.TextChoices):
+    """省厅审核情况 of one commitment of a submitted declaration; blank while in draft."""
+
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已通过"
+    RETURNED = "returned", "退回修改"
+
+
+class SchoolStatus(models.TextChoices):
+    """A school's overall state, derived from its declaration for lists and counts."""
+
+    NOT_STARTED = "not_started", "未填报"
+    FILLING = "filling", "填报中"
+    SUBMITTED = "submitted", "已提交"
+    REVIEWING = "reviewing", "审核中"
+    RETURNED = "returned", "需修改"
+    APPROVED = "approved", "已通过"
+
+
+class WindowState(models.TextChoices):
+    NOT_STARTED = "not_started", "尚未开始"
+    OPEN = "open", "进行中"
+    CLOSED = "closed", "已截止"
+
+
+class AuditAction(models.TextChoices):
+    SAVE = "save", "保存"
+    SUBMIT = "submit", "提交"
+    WITHDRAW = "withdraw", "继续修改（撤回）"
+    SAVE_RETURNED = "save_returned", "保存需修改的任务"
+    RESUBMIT = "resubmit", "重新提交需修改的任务"
+    APPROVE = "approve", "通过"
+    RETURN = "return", "退回修改"
+    UNDO = "undo", "撤销审核"
+    REOPEN = "reopen", "退回学校重新填报"
+
+
+FUND_FIELDS = (
+    ("school_funds", "学校自筹"),
+    ("industry_funds", "行业企业投入"),
+    ("sponsor_funds", "举办方投入"),
+    ("local_funds", "地市县投入"),
+    ("provincial_funds", "省财政投入"),
+)
+FUND_NAMES = tuple(name for name, _label in FUND_FIELDS)
+FUND_LABELS = dict(FUND_FIELDS)

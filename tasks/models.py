@@ -1,7 +1,37 @@
-from django.db import models
-from django.db.models import Prefetch
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from tasks.choices import ItemScope
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, F, Prefetch, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from schools.choices import Role
+from schools.models import Province, School, User
+from schools.validators import mobile_validator, office_phone_validator
+from tasks.choices import (
+    FUND_FIELDS,
+    FUND_NAMES,
+    AuditAction,
+    DeclarationStatus,
+    ItemScope,
+    ReviewStatus,
+    SchoolStatus,
+    WindowState,
+)
+
+# Rounds close at 24:00 Beijing time on their end date, wherever the server runs.
+BEIJING = ZoneInfo("Asia/Shanghai")
+MAX_AMOUNT = Decimal("99999999.99")  # 万元; the funding columns are below 100,000,000
+MAX_QUANTITY = 100000
+COMMENT_MAX = 500
 
 
 class PlanQuerySet(models.QuerySet["Plan"]):
@@ -136,3 +166,864 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
+
+
+def beijing_today(at: datetime | None = None) -> date:
+    return timezone.localtime(at or timezone.now(), BEIJING).date()
+
+
+class Round(models.Model):
+    """One province's call for one plan (本省申报要求)."""
+
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="rounds", verbose_name="行动计划"
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="rounds", verbose_name="省级单位"
+    )
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期", help_text="当日24:00（北京时间）截止。")
+    instructions = models.TextField("说明", blank=True)
+    contact1_name = models.CharField("省厅联系人", max_length=50, blank=True)
+    contact1_phone = models.CharField("联系电话", max_length=30, blank=True)
+    contact2_name = models.CharField("省厅联系人2", max_length=50, blank=True)
+    contact2_phone = models.CharField("联系电话2", max_length=30, blank=True)
+    uses_provincial_funds = models.BooleanField(
+        "使用“省财政投入”列", default=False, help_text="勾选后学校填报表显示第五个经费来源。"
+    )
+    items = models.ManyToManyField(
+        Item, related_name="rounds", verbose_name="开放承接的任务（项目）", blank=True
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "省级申报轮次"
+        verbose_name_plural = "省级申报轮次"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "province"], name="one_round_per_plan_province"
+            ),
+            models.CheckConstraint(
+                name="round_end_not_before_start",
+                condition=Q(end_date__gte=F("start_date")),
+                violation_error_message="结束日期不能早于开始日期。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province} · {self.plan}"
+
+    @classmethod
+    def current_for(cls, province_id: str) -> "Round | None":
+        """The province's round for the current plan, if it has opened one."""
+        return (
+            cls.objects.select_related("plan", "province")
+            .filter(province_id=province_id, plan__is_current=True)
+            .first()
+        )
+
+    def window(self, at: datetime | None = None) -> WindowState:
+        today = beijing_today(at)
+        if today < self.start_date:
+            return WindowState.NOT_STARTED
+        if today > self.end_date:
+            return WindowState.CLOSED
+        return WindowState.OPEN
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        return self.window(at) == WindowState.OPEN
+
+    @property
+    def closes_at(self) -> datetime:
+        """24:00 Beijing time on the end date."""
+        return datetime.combine(self.end_date + timedelta(days=1), datetime.min.time(), BEIJING)
+
+    def closed_message(self) -> str:
+        if self.window() == WindowState.NOT_STARTED:
+            return f"本省申报将于{self.start_date:%Y-%m-%d}开始，届时才能填写和提交。"
+        return f"本省申报已于{self.end_date:%Y-%m-%d} 24:00截止，现在只能查看和导出。"
+
+    @property
+    def fund_fields(self) -> tuple[tuple[str, str], ...]:
+        """The funding columns this round shows: four, or five with 省财政投入."""
+        return FUND_FIELDS if self.uses_provincial_funds else FUND_FIELDS[:4]
+
+    def default_items(self) -> models.QuerySet[Item]:
+        return Item.objects.offerable().filter(task__plan=self.plan, scope=ItemScope.SCHOOL)
+
+    def offered_items(self) -> models.QuerySet[Item]:
+        return self.items.select_related("task").order_by("task__number", "sub_number")
+
+
+class TransitionError(Exception):
+    """A state change refused; `message` is shown to the user, `status` is the HTTP status."""
+
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(TransitionError):
+    status = 403
+
+
+class WindowClosed(TransitionError):
+    status = 403
+
+
+class StaleVersion(TransitionError):
+    status = 409
+
+
+class InvalidState(TransitionError):
+    status = 409
+
+
+class InvalidInput(TransitionError):
+    status = 400
+
+
+@dataclass(frozen=True)
+class RowValues:
+    """What a unit entered for one item: the tick, the quantity and funding in 万元."""
+
+    undertaken: bool = False
+    quantity: int | None = None
+    school_funds: Decimal | None = None
+    industry_funds: Decimal | None = None
+    sponsor_funds: Decimal | None = None
+    local_funds: Decimal | None = None
+    provincial_funds: Decimal | None = None
+
+    @classmethod
+    def of(cls, commitment: "Commitment") -> "RowValues":
+        return cls(**{f.name: getattr(commitment, f.name) for f in fields(cls)})
+
+    def is_blank(self) -> bool:
+        return not self.undertaken and all(
+            getattr(self, f.name) is None for f in fields(self) if f.name != "undertaken"
+        )
+
+    def missing(self, item: Item, fund_names: Iterable[str]) -> list[str]:
+        """Fields a ticked row must have before it can be submitted (0 when there is none)."""
+        if not self.undertaken:
+            return []
+        needed = [*fund_names]
+        if item.has_quantity:
+            needed.insert(0, "quantity")
+        return [name for name in needed if getattr(self, name) is None]
+
+    def problems(self, item: Item, fund_names: Iterable[str]) -> list[str]:
+        """Values no form can produce: they mean a forged or outdated request."""
+        allowed = set(fund_names)
+        found = []
+        if self.quantity is not None and not item.has_quantity:
+            found.append(f"{item.code}不填写承接数量。")
+        if self.quantity is not None and not 1 <= self.quantity <= MAX_QUANTITY:
+            found.append(f"{item.code}承接数量应为1至{MAX_QUANTITY}的整数。")
+        for name in FUND_NAMES:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name not in allowed:
+                found.append(f"本省未启用“省财政投入”，{item.code}不能填写。")
+            elif not (value.is_finite() and 0 <= value <= MAX_AMOUNT) or value != round(value, 2):
+                found.append(f"{item.code}的经费金额无效。")
+        return found
+
+
+@dataclass(frozen=True)
+class Contacts:
+    contact_name: str
+    office_phone: str
+    mobile: str
+
+    def missing(self) -> list[str]:
+        return [f.name for f in fields(self) if not getattr(self, f.name)]
+
+
+def _fund_sum() -> Any:
+    terms = [Coalesce(F(name), Value(Decimal(0))) for name in FUND_NAMES]
+    total: Any = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+class Declaration(models.Model):
+    """A unit's answer to a round: one per school, plus one for the province's own items.
+
+    Every change of state goes through one of the methods below. Each runs in one
+    transaction, locks this row first (select_for_update on PostgreSQL; SQLite's IMMEDIATE
+    transactions serialise writers), checks who may act and from which state, and writes an
+    AuditEvent; a refusal raises a TransitionError that the view shows.
+    """
+
+    round = models.ForeignKey(
+        Round, on_delete=models.PROTECT, related_name="declarations", verbose_name="申报轮次"
+    )
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        related_name="declarations",
+        null=True,
+        blank=True,
+        verbose_name="学校",
+        help_text="空表示省级承接（省级单位自己承接的任务）。",
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=DeclarationStatus.choices, default=DeclarationStatus.DRAFT
+    )
+    version = models.PositiveIntegerField(
+        "版本", default=0, help_text="每次保存加一；旧页面的保存会被拒绝。"
+    )
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "承接申报"
+        verbose_name_plural = "承接申报"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "school"], name="one_declaration_per_school"),
+            models.UniqueConstraint(
+                fields=["round"],
+                condition=Q(school__isnull=True),
+                name="one_province_declaration_per_round",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school or self.round.province}（{self.get_status_display()}）"
+
+    # -- finding and creating ------------------------------------------------------------
+
+    @classmethod
+    def for_school(cls, school: School, round_: Round) -> "Declaration":
+        """The school's declaration, or an unsaved one if the school has not saved yet."""
+        found = cls.objects.filter(round=round_, school=school).first()
+        return found or cls(round=round_, school=school)
+
+    def _ensure_saved(self) -> None:
+        """Create the row on first save; a concurrent first save finds the other's row."""
+        if self.pk is not None:
+            return
+        try:
+            with transaction.atomic():
+                self.save(force_insert=True)
+        except IntegrityError:
+            self.pk = (
+                Declaration.objects.filter(round_id=self.round_id, school_id=self.school_id)
+                .values_list("pk", flat=True)
+                .get()
+            )
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """A transition's transaction. If it fails, a declaration it created is rolled back
+        with it, so this instance must forget its primary key too."""
+        new = self.pk is None
+        try:
+            with transaction.atomic():
+                yield
+        except BaseException:
+            if new:
+                self.pk = None
+                self._state.adding = True
+            raise
+
+    def _locked(self) -> "Declaration":
+        self._ensure_saved()
+        return (
+            Declaration.objects.select_for_update()
+            .select_related("round", "school")
+            .get(pk=self.pk)
+        )
+
+    # -- rules -----------------------------------------------------------------------------
+
+    def _owner_refusal(self, user: User) -> str | None:
+        if self.school_id is not None:
+            if user.role == Role.SCHOOL and user.school_id == self.school_id:
+                return None
+            return "只能填写本校的承接任务。"
+        if user.role == Role.PROVINCE and user.province_id == self.round.province_id:
+            return None
+        return "只能填写本省的省级承接任务。"
+
+    def _reviewer_refusal(self, user: User) -> str | None:
+        if user.role == Role.PROVINCE and user.province_id == self.round.province_id:
+            return None
+        return "只能审核本省学校的承接任务。"
+
+    def _check(self, refusal: str | None, error: type[TransitionError] = NotAllowed) -> None:
+        if refusal:
+            raise error(refusal)
+
+    def _check_version(self, version: int) -> None:
+        if version != self.version:
+            raise StaleVersion(
+                "本表已在其他窗口（或由其他人）修改并保存过，您这次填写的内容没有保存，仍保留在下方。"
+                "请核对后再次保存；如需查看已保存的内容，请刷新页面（刷新会清除本页未保存的填写）。"
+            )
+
+    def _edit_refusal(self, user: User) -> tuple[str | None, type[TransitionError]]:
+        """Why `user` may not save or submit the form now, or None."""
+        owner = self._owner_refusal(user)
+        if owner:
+            return owner, NotAllowed
+        if not self.round.is_open():
+            return self.round.closed_message(), WindowClosed
+        if self.status != DeclarationStatus.DRAFT:
+            return (
+                "本表已提交，不能再修改。如需修改，请先点击“继续修改”撤回提交。",
+                InvalidState,
+            )
+        return None, NotAllowed
+
+    def can_edit(self, user: User) -> bool:
+        return self._edit_refusal(user)[0] is None
+
+    def withdraw_refusal(self, user: User) -> str | None:
+        """Why `user` may not withdraw the submission now, or None (the manual's rule)."""
+        owner = self._owner_refusal(user)
+        if owner:
+            return owner
+        if self.status != DeclarationStatus.SUBMITTED:
+            return "本表尚未提交，无需撤回。"
+        if not self.round.is_open():
+            return "申报已截止，不能自行撤回。如需修改，请联系省级平台联系人。"
+        if self.commitments.exclude(review_status=ReviewStatus.PENDING).exists():
+            return "省厅已开始审核，不能自行撤回。如需修改，请联系省级平台联系人。"
+        return None
+
+    def can_withdraw(self, user: User) -> bool:
+        return self.withdraw_refusal(user) is None
+
+    # -- the unit's transitions ----------------------------------------------------------
+
+    def save_draft(
+        self,
+        *,
+        by: User,
+        rows: Mapping[int, RowValues],
+        contacts: Contacts | None,
+        version: int,
+        ip: str | None = None,
+    ) -> None:
+        """保存: store what was entered, complete or not."""
+        with self._atomic():
+            locked = self._locked()
+            locked._check(*locked._edit_refusal(by))
+            locked._check_version(version)
+            changes = locked._apply(rows, contacts)
+            locked._bump()
+            AuditEvent.record(locked, by, AuditAction.SAVE, ip, changes)
+        self.refresh_from_db()
+
+    def submit(
+        self,
+        *,
+        by: User,
+        rows: Mapping[int, RowValues],
+        contacts: Contacts | None,
+        version: int,
+        ip: str | None = None,
+    ) -> None:
+        """提交: store the form and send it to the province; every ticked row must be complete."""
+        with self._atomic():
+            locked = self._locked()
+            locked._check(*locked._edit_refusal(by))
+            locked._check_version(version)
+            changes = locked._apply(rows, contacts)
+            locked._check_complete()
+            locked.commitments.filter(undertaken=False).delete()
+            locked.commitments.update(review_status=ReviewStatus.PENDING, comment="")
+            locked.status = DeclarationStatus.SUBMITTED
+            locked.submitted_at = timezone.now()
+            locked._bump()
+            AuditEvent.record(locked, by, AuditAction.SUBMIT, ip, changes)
+        self.refresh_from_db()
+
+    submit.alters_data = True  # type: ignore[attr-defined]
+    save_draft.alters_data = True  # type: ignore[attr-defined]
+
+    def withdraw(self, *, by: User, ip: str | None = None) -> None:
+        """继续修改: take the submission back to draft, before any review and the end date."""
+        with self._atomic():
+            locked = self._locked()
+            locked._check(locked.withdraw_refusal(by), InvalidState)
+            locked.commitments.update(review_status="", comment="")
+            locked.status = DeclarationStatus.DRAFT
+            locked.submitted_at = None
+            locked._bump()
+            AuditEvent.record(locked, by, AuditAction.WITHDRAW, ip, {})
+        self.refresh_from_db()
+
+    withdraw.alters_data = True  # type: ignore[attr-defined]
+
+    def _returned_refusal(self, user: User) -> str | None:
+        owner = self._owner_refusal(user)
+        if owner:
+            return owner
+        if self.status != DeclarationStatus.SUBMITTED:
+            return "本表尚未提交，没有需修改的任务。"
+        return None
+
+    def save_returned(
+        self, *, by: User, rows: Mapping[int, RowValues], version: int, ip: str | None = None
+    ) -> None:
+        """需修改的任务 · 保存: store edits of returned items; they stay returned."""
+        with self._atomic():
+            locked = self._locked()
+            locked._check(locked._returned_refusal(by), InvalidState)
+            locked._check_version(version)
+            locked._check_returned(rows)
+            changes = locked._apply(rows, None)
+            locked._bump()
+            AuditEvent.record(locked, by, AuditAction.SAVE_RETURNED, ip, changes)
+        self.refresh_from_db()
+
+    def resubmit(
+        self,
+        *,
+        by: User,
+        rows: Mapping[int, RowValues],
+        selected: Iterable[int],
+        version: int,
+        ip: str | None = None,
+    ) -> None:
+        """需修改的任务 · 提交: the selected returned items go back to 待审核.
+
+        A selected item the unit no longer ticks as undertaken is dropped from the
+        declaration; the other returned items keep their state and edits.
+        """
+        chosen = set(selected)
+        with self._atomic():
+            locked = self._locked()
+            locked._check(locked._returned_refusal(by), InvalidState)
+            locked._check_version(version)
+            if not chosen:
+                raise InvalidInput("请勾选要提交的任务。")
+            locked._check_returned({**rows, **dict.fromkeys(chosen, RowValues())})
+            changes = locked._apply(rows, None)
+            commitments = {
+                c.item_id: c
+                for c in locked.commitments.select_related("item").filter(item_id__in=chosen)
+            }
+            missing = {
+                c.item.code: RowValues.of(c).missing(c.item, locked._fund_names())
+                for c in commitments.values()
+            }
+            incomplete = [code for code, names in missing.items() if names]
+            if incomplete:
+                raise InvalidInput(f"{'、'.join(sorted(incomplete))}填写不完整，不能提交。")
+            dropped = [c.item.code for c in commitments.values() if not c.undertaken]
+            locked.commitments.filter(item_id__in=chosen, undertaken=False).delete()
+            locked.commitments.filter(item_id__in=chosen, undertaken=True).update(
+                review_status=ReviewStatus.PENDING, comment="", reviewed_at=None, reviewed_by=None
+            )
+            locked._bump()
+            changes["resubmitted"] = sorted(
+                c.item.code for c in commitments.values() if c.undertaken
+            )
+            if dropped:
+                changes["dropped"] = sorted(dropped)
+            AuditEvent.record(locked, by, AuditAction.RESUBMIT, ip, changes)
+        self.refresh_from_db()
+
+    save_returned.alters_data = True  # type: ignore[attr-defined]
+    resubmit.alters_data = True  # type: ignore[attr-defined]
+
+    # -- the province's transitions ------------------------------------------------------
+
+    def approve_all(self, *, by: User, ip: str | None = None) -> int:
+        """全部通过: approve every pending item; returns how many."""
+        with self._atomic():
+            locked = self._locked()
+            locked._check(locked._reviewer_refusal(by))
+            locked._check_reviewable()
+            codes = sorted(
+                locked.commitments.filter(review_status=ReviewStatus.PENDING).values_list(
+                    "item__code", flat=True
+                )
+            )
+            if not codes:
+                raise InvalidState("没有待审核的任务。")
+            locked.commitments.filter(review_status=ReviewStatus.PENDING).update(
+                review_status=ReviewStatus.APPROVED, reviewed_by=by, reviewed_at=timezone.now()
+            )
+            locked._bump()
+            AuditEvent.record(locked, by, AuditAction.APPROVE, ip, {"items": codes})
+        self.refresh_from_db()
+        return len(codes)
+
+    def reopen(self, *, by: User, reason: str, ip: str | None = None) -> None:
+        """退回学校重新填报: at the school's request, the whole declaration goes back to draft."""
+        reason = (reason or "").strip()
+        with self._atomic():
+            locked = self._locked()
+            locked._check(locked._reviewer_refusal(by))
+            if locked.school_id is None:
+                raise InvalidState("省级承接不需要退回。")
+            if locked.status != DeclarationStatus.SUBMITTED:
+                raise InvalidState("该学校尚未提交，无需退回。")
+            if not locked.round.is_open():
+                raise WindowClosed(
+                    "申报已截止，退回后学校无法修改。请先在本省申报要求中延长结束日期，再退回。"
+                )
+            if not reason:
+                raise InvalidInput("请填写退回原因。")
+            if len(reason) > COMMENT_MAX:
+                raise InvalidInput(f"退回原因不能超过{COMMENT_MAX}个字。")
+            locked.commitments.update(
+                review_status="", comment="", reviewed_by=None, reviewed_at=None
+            )
+            locked.status = DeclarationStatus.DRAFT
+            locked.submitted_at = None
+            locked._bump()
+            AuditEvent.record(locked, by, AuditAction.REOPEN, ip, {"reason": reason})
+        self.refresh_from_db()
+
+    approve_all.alters_data = True  # type: ignore[attr-defined]
+    reopen.alters_data = True  # type: ignore[attr-defined]
+
+    def _check_reviewable(self) -> None:
+        if self.school_id is None:
+            raise InvalidState("省级承接的任务不需要审核。")
+        if self.status != DeclarationStatus.SUBMITTED:
+            raise InvalidState("该学校已撤回或尚未提交，不能审核。请刷新页面。")
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _fund_names(self) -> list[str]:
+        return [name for name, _label in self.round.fund_fields]
+
+    def _bump(self) -> None:
+        self.version += 1
+        self.save(update_fields=["status", "version", "submitted_at", "updated_at"])
+
+    def _check_returned(self, rows: Mapping[int, RowValues]) -> None:
+        returned = set(
+            self.commitments.filter(review_status=ReviewStatus.RETURNED).values_list(
+                "item_id", flat=True
+            )
+        )
+        if set(rows) - returned:
+            raise InvalidState("所选任务不是退回修改的任务，可能已被省厅重新审核。请刷新页面。")
+
+    def _check_complete(self) -> None:
+        ticked = list(self.commitments.filter(undertaken=True).select_related("item"))
+        if not ticked:
+            raise InvalidInput("请至少勾选一项要承接的任务。")
+        fund_names = self._fund_names()
+        incomplete = sorted(
+            c.item.code for c in ticked if RowValues.of(c).missing(c.item, fund_names)
+        )
+        if incomplete:
+            raise InvalidInput(f"{'、'.join(incomplete)}填写不完整，不能提交。")
+        if self.school is not None:
+            contacts = Contacts(
+                self.school.contact_name, self.school.office_phone, self.school.mobile
+            )
+            if contacts.missing():
+                raise InvalidInput("请填写平台管理联系人、办公电话和手机号。")
+
+    def _apply(self, rows: Mapping[int, RowValues], contacts: Contacts | None) -> dict[str, Any]:
+        """Write rows and contacts; return what changed, for the audit event."""
+        changes: dict[str, Any] = {}
+        if contacts is not None and self.school is not None:
+            changes.update(_apply_contacts(self.school, contacts))
+        items = {i.pk: i for i in Item.objects.filter(pk__in=list(rows), rounds=self.round)}
+        existing = {c.item_id: c for c in self.commitments.all()}
+        unknown = [pk for pk in rows if pk not in items and pk not in existing]
+        if unknown:
+            raise InvalidInput(
+                "提交的数据包含本省未开放的任务（项目），未保存。请刷新页面后重新填写。"
+            )
+        fund_names = self._fund_names()
+        item_changes: dict[str, Any] = {}
+        to_create, to_update, to_delete = [], [], []
+        for pk, values in rows.items():
+            commitment = existing.get(pk)
+            item = items.get(pk) or (commitment.item if commitment else None)
+            assert item is not None
+            problems = values.problems(item, fund_names)
+            if problems:
+                raise InvalidInput("".join(problems))
+            old = RowValues.of(commitment) if commitment else RowValues()
+            if old == values:
+                continue
+            item_changes[item.code] = _diff(old, values)
+            if commitment is None:
+                to_create.append(Commitment(declaration=self, item_id=pk, **_as_dict(values)))
+            elif values.is_blank() and not commitment.review_status:
+                to_delete.append(commitment.pk)
+            else:
+                for name, value in _as_dict(values).items():
+                    setattr(commitment, name, value)
+                to_update.append(commitment)
+        Commitment.objects.bulk_create(to_create)
+        Commitment.objects.bulk_update(to_update, [f.name for f in fields(RowValues)])
+        Commitment.objects.filter(pk__in=to_delete).delete()
+        if item_changes:
+            changes["items"] = item_changes
+        return changes
+
+    # -- reading -------------------------------------------------------------------------
+
+    def summary(self, review_status: str | None = None) -> dict[str, Any]:
+        """任务数量, 汇总金额 and each source's total of the undertaken rows, in SQL."""
+        if self.pk is None:
+            return summarise(Commitment.objects.none())
+        rows = self.commitments.filter(undertaken=True)
+        if review_status:
+            rows = rows.filter(review_status=review_status)
+        return summarise(rows)
+
+    def school_status(self) -> SchoolStatus:
+        return derive_school_status(
+            self.status, self.commitments.values_list("review_status", flat=True)
+        )
+
+
+def summarise(commitments: models.QuerySet["Commitment"]) -> dict[str, Any]:
+    zero = Value(Decimal(0))
+    sums = commitments.aggregate(
+        count=Count("pk"),
+        total=Coalesce(Sum("total"), zero),
+        **{name: Coalesce(Sum(name), zero) for name in FUND_NAMES},
+    )
+    return sums
+
+
+def derive_school_status(status: str | None, reviews: Iterable[str]) -> SchoolStatus:
+    """未填报 / 填报中 / 已提交 / 审核中 / 需修改 / 已通过 from a declaration's state."""
+    if status is None:
+        return SchoolStatus.NOT_STARTED
+    found = set(reviews)
+    if status == DeclarationStatus.DRAFT:
+        return SchoolStatus.FILLING if found else SchoolStatus.NOT_STARTED
+    if ReviewStatus.RETURNED in found:
+        return SchoolStatus.RETURNED
+    if found == {ReviewStatus.APPROVED}:
+        return SchoolStatus.APPROVED
+    if ReviewStatus.APPROVED in found:
+        return SchoolStatus.REVIEWING
+    return SchoolStatus.SUBMITTED
+
+
+def _as_dict(values: RowValues) -> dict[str, Any]:
+    return {f.name: getattr(values, f.name) for f in fields(values)}
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _diff(old: RowValues, new: RowValues) -> dict[str, list[Any]]:
+    return {
+        f.name: [_plain(getattr(old, f.name)), _plain(getattr(new, f.name))]
+        for f in fields(RowValues)
+        if getattr(old, f.name) != getattr(new, f.name)
+    }
+
+
+def _apply_contacts(school: School, contacts: Contacts) -> dict[str, Any]:
+    for value, validator in (
+        (contacts.office_phone, office_phone_validator),
+        (contacts.mobile, mobile_validator),
+    ):
+        if value:
+            try:
+                validator(value)
+            except ValidationError as exc:
+                raise InvalidInput("联系方式格式不正确。") from exc
+    changed = {
+        f.name: [getattr(school, f.name), getattr(contacts, f.name)]
+        for f in fields(contacts)
+        if getattr(school, f.name) != getattr(contacts, f.name)
+    }
+    if changed:
+        for name, (_old, new) in changed.items():
+            setattr(school, name, new)
+        school.save(update_fields=[*changed, "updated_at"])
+        return {"contacts": changed}
+    return {}
+
+
+class Commitment(models.Model):
+    """One item of a declaration: whether it is undertaken, how many, and planned funding."""
+
+    declaration = models.ForeignKey(
+        Declaration, on_delete=models.CASCADE, related_name="commitments", verbose_name="承接申报"
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="commitments", verbose_name="任务（项目）"
+    )
+    undertaken = models.BooleanField("是否承接", default=False)
+    quantity = models.PositiveIntegerField("承接数量", null=True, blank=True)
+    school_funds = models.DecimalField(
+        "学校自筹", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    industry_funds = models.DecimalField(
+        "行业企业投入", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    sponsor_funds = models.DecimalField(
+        "举办方投入", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    local_funds = models.DecimalField(
+        "地市县投入", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    provincial_funds = models.DecimalField(
+        "省财政投入", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    # 汇总 is computed by the database, never typed.
+    total = models.GeneratedField(
+        expression=_fund_sum(),
+        output_field=models.DecimalField(max_digits=12, decimal_places=2),
+        db_persist=True,
+        verbose_name="汇总",
+    )
+    review_status = models.CharField(
+        "省厅审核情况", max_length=16, choices=ReviewStatus.choices, blank=True
+    )
+    comment = models.TextField("修改意见", blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "承接任务"
+        verbose_name_plural = "承接任务"
+        constraints = [
+            models.UniqueConstraint(fields=["declaration", "item"], name="one_commitment_per_item")
+        ]
+        indexes = [models.Index(fields=["item", "review_status"])]
+
+    def __str__(self) -> str:
+        return f"{self.item.code}（{self.declaration}）"
+
+    def _review(
+        self,
+        by: User,
+        ip: str | None,
+        allowed: set[str],
+        action: AuditAction,
+        new_status: str,
+        comment: str = "",
+    ) -> None:
+        with transaction.atomic():
+            declaration = self.declaration._locked()
+            declaration._check(declaration._reviewer_refusal(by))
+            declaration._check_reviewable()
+            current = Commitment.objects.select_related("item").get(pk=self.pk)
+            if current.review_status not in allowed:
+                raise InvalidState(
+                    f"{current.item.code}当前为“{current.get_review_status_display()}”，"
+                    "可能已由他人处理，请刷新页面。"
+                )
+            reviewed = new_status != ReviewStatus.PENDING
+            Commitment.objects.filter(pk=self.pk).update(
+                review_status=new_status,
+                comment=comment,
+                reviewed_by=by if reviewed else None,
+                reviewed_at=timezone.now() if reviewed else None,
+            )
+            declaration._bump()
+            detail: dict[str, Any] = {"items": [current.item.code]}
+            if comment:
+                detail["comment"] = comment
+            AuditEvent.record(declaration, by, action, ip, detail, commitment=current)
+        self.refresh_from_db()
+
+    def approve(self, *, by: User, ip: str | None = None) -> None:
+        """通过 a pending item."""
+        self._review(by, ip, {ReviewStatus.PENDING}, AuditAction.APPROVE, ReviewStatus.APPROVED)
+
+    def return_for_changes(self, *, by: User, comment: str, ip: str | None = None) -> None:
+        """退回修改 a pending item with the comment the school will see."""
+        comment = (comment or "").strip()
+        if not comment:
+            raise InvalidInput(f"退回修改须填写修改意见（{self.item.code}）。")
+        if len(comment) > COMMENT_MAX:
+            raise InvalidInput(f"修改意见不能超过{COMMENT_MAX}个字。")
+        self._review(
+            by, ip, {ReviewStatus.PENDING}, AuditAction.RETURN, ReviewStatus.RETURNED, comment
+        )
+
+    def undo_review(self, *, by: User, ip: str | None = None) -> None:
+        """撤销审核: an approved or returned item goes back to pending."""
+        self._review(
+            by,
+            ip,
+            {ReviewStatus.APPROVED, ReviewStatus.RETURNED},
+            AuditAction.UNDO,
+            ReviewStatus.PENDING,
+        )
+
+    approve.alters_data = True  # type: ignore[attr-defined]
+    return_for_changes.alters_data = True  # type: ignore[attr-defined]
+    undo_review.alters_data = True  # type: ignore[attr-defined]
+
+
+class AuditEvent(models.Model):
+    """Who did what to a declaration, when, from where, and what changed."""
+
+    declaration = models.ForeignKey(
+        Declaration, on_delete=models.CASCADE, related_name="events", verbose_name="承接申报"
+    )
+    commitment = models.ForeignKey(
+        Commitment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name="承接任务",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    at = models.DateTimeField("时间", default=timezone.now)
+    ip = models.GenericIPAddressField("地址", null=True, blank=True)
+    action = models.CharField("操作", max_length=16, choices=AuditAction.choices)
+    version = models.PositiveIntegerField("操作后版本")
+    changes = models.JSONField("变更内容", default=dict, blank=True)
+
+    class Meta:
+        ordering = ["declaration", "at", "pk"]
+        verbose_name = "操作记录"
+        verbose_name_plural = "操作记录"
+        indexes = [models.Index(fields=["declaration", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+
+    @classmethod
+    def record(
+        cls,
+        declaration: Declaration,
+        user: User,
+        action: AuditAction,
+        ip: str | None,
+        changes: dict[str, Any],
+        commitment: Commitment | None = None,
+    ) -> "AuditEvent":
+        return cls.objects.create(
+            declaration=declaration,
+            commitment=commitment,
+            user=user,
+            ip=ip or None,
+            action=action,
+            version=declaration.version,
+            changes=changes,
+        )

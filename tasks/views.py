@@ -1,8 +1,14 @@
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
-from tasks.choices import ItemScope
-from tasks.models import Plan
+from schools.access import PortalRequest, school_required
+from schools.lib import client_ip
+from tasks.choices import DeclarationStatus, ItemScope, ReviewStatus
+from tasks.exports import school_workbook_response
+from tasks.forms import CommitmentForm
+from tasks.models import Declaration, Plan, Round, TransitionError, beijing_today
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
@@ -28,3 +34,239 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(
         request, "tasks/catalogue.html", {"plan": plan, "plans": plans, "summary": summary}
     )
+
+
+def _school_round(request: PortalRequest) -> tuple[Round | None, Declaration | None]:
+    school = request.user.school
+    assert school is not None
+    round_ = Round.current_for(school.province_id)
+    if round_ is None:
+        return None, None
+    return round_, Declaration.for_school(school, round_)
+
+
+def _no_round(request: PortalRequest) -> HttpResponse:
+    return render(request, "tasks/no_round.html", {"here": "承接任务"})
+
+
+def _form_page(
+    request: PortalRequest,
+    form: CommitmentForm,
+    status: int = 200,
+    error: str | None = None,
+) -> HttpResponse:
+    declaration = form.declaration
+    return render(
+        request,
+        "tasks/commitments_form.html",
+        {
+            "form": form,
+            "declaration": declaration,
+            "round": declaration.round,
+            "school": declaration.school,
+            "error": error,
+            "editable": declaration.can_edit(request.user),
+        },
+        status=status,
+    )
+
+
+def _preview_page(
+    request: PortalRequest, declaration: Declaration, status: int = 200, error: str | None = None
+) -> HttpResponse:
+    round_ = declaration.round
+    items = list(round_.offered_items())
+    commitments = {c.item_id: c for c in declaration.commitments.all()} if declaration.pk else {}
+    names = [name for name, _label in round_.fund_fields]
+    rows = []
+    for item in items:
+        c = commitments.get(item.pk)
+        rows.append((item, c, [getattr(c, name) for name in names] if c else []))
+    summaries = []
+    for label, sums in (
+        ("意向承接", declaration.summary()),
+        ("已通过", declaration.summary(ReviewStatus.APPROVED)),
+    ):
+        summaries.append((label, sums["count"], sums["total"], [sums[name] for name in names]))
+    return render(
+        request,
+        "tasks/commitments_preview.html",
+        {
+            "declaration": declaration,
+            "round": round_,
+            "school": declaration.school,
+            "rows": rows,
+            "summaries": summaries,
+            "withdraw_refusal": declaration.withdraw_refusal(request.user)
+            if declaration.status == DeclarationStatus.SUBMITTED
+            else None,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def commitments(request: PortalRequest) -> HttpResponse:
+    """承接任务: the school's form while it is a draft, its preview once submitted."""
+    round_, declaration = _school_round(request)
+    if round_ is None or declaration is None:
+        return _no_round(request)
+    if request.method == "GET":
+        if declaration.status == DeclarationStatus.SUBMITTED or not round_.is_open():
+            return _preview_page(request, declaration)
+        return _form_page(request, CommitmentForm(declaration, list(round_.offered_items())))
+
+    action = request.POST.get("action")
+    if action not in {"save", "submit"}:
+        return HttpResponseBadRequest("未知的操作。".encode())
+    if declaration.status == DeclarationStatus.SUBMITTED:
+        # A second click on 提交, the back button, or a tab left open: nothing changes.
+        return _preview_page(request, declaration, 409, "本表已提交，本次操作没有做任何更改。")
+    form = CommitmentForm(declaration, list(round_.offered_items()), request.POST)
+    version = form.posted_version()
+    if version is None or not form.targets_this_declaration():
+        return _form_page(
+            request,
+            form,
+            403 if version is not None else 400,
+            "这个页面不是本校当前的承接任务表（可能是在其他账号下打开的旧页面），"
+            "未保存。请刷新页面后重新填写。",
+        )
+    if not form.is_well_formed():
+        return _form_page(request, form, 400, "有填写错误，未保存。请按标红的提示修改后再保存。")
+    by, ip = request.user, client_ip(request)
+    try:
+        if action == "save":
+            declaration.save_draft(
+                by=by,
+                rows=form.row_values(),
+                contacts=form.contact_values(),
+                version=version,
+                ip=ip,
+            )
+            messages.success(request, "已保存。")
+            return redirect("tasks:commitments")
+        if form.require_complete():
+            declaration.submit(
+                by=by,
+                rows=form.row_values(),
+                contacts=form.contact_values(),
+                version=version,
+                ip=ip,
+            )
+            messages.success(request, "已提交，等待省厅审核。")
+            return redirect("tasks:commitments")
+        # Not complete: keep what was typed as a draft and show what is missing.
+        declaration.save_draft(
+            by=by,
+            rows=form.row_values(),
+            contacts=form.contact_values(),
+            version=version,
+            ip=ip,
+        )
+        return _form_page(
+            request,
+            form,
+            400,
+            "提交未成功：还有未填写完整的项目（见标红处）。已填写的内容已保存为草稿。",
+        )
+    except TransitionError as exc:
+        return _form_page(request, form, exc.status, exc.message)
+
+
+@school_required
+@require_POST
+def withdraw(request: PortalRequest) -> HttpResponse:
+    """继续修改: take the submission back, if the province has not started reviewing."""
+    round_, declaration = _school_round(request)
+    if round_ is None or declaration is None:
+        return _no_round(request)
+    try:
+        declaration.withdraw(by=request.user, ip=client_ip(request))
+    except TransitionError as exc:
+        return _preview_page(request, declaration, exc.status, exc.message)
+    messages.success(request, "已撤回提交，可以继续修改。修改完成后请重新提交。")
+    return redirect("tasks:commitments")
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def returned(request: PortalRequest) -> HttpResponse:
+    """需修改的任务: the returned items with the province's comments, editable."""
+    round_, declaration = _school_round(request)
+    if round_ is None or declaration is None:
+        return _no_round(request)
+    items = (
+        [
+            c.item
+            for c in declaration.commitments.filter(review_status=ReviewStatus.RETURNED)
+            .select_related("item__task")
+            .order_by("item__task__number", "item__sub_number")
+        ]
+        if declaration.pk
+        else []
+    )
+    if request.method == "GET":
+        form = CommitmentForm(declaration, items, returned_only=True)
+        return _returned_page(request, form)
+    action = request.POST.get("action")
+    if action not in {"save", "submit"}:
+        return HttpResponseBadRequest("未知的操作。".encode())
+    form = CommitmentForm(declaration, items, request.POST, returned_only=True)
+    version = form.posted_version()
+    if version is None or not form.targets_this_declaration():
+        return _returned_page(
+            request, form, 400, "这个页面已过期或不属于本校，未保存。请刷新页面后重新填写。"
+        )
+    if not form.is_well_formed():
+        return _returned_page(request, form, 400, "有填写错误，未保存。请按标红的提示修改。")
+    by, ip = request.user, client_ip(request)
+    try:
+        if action == "save":
+            declaration.save_returned(by=by, rows=form.row_values(), version=version, ip=ip)
+            messages.success(request, "已保存。修改完成后请勾选任务并点击“提交”。")
+            return redirect("tasks:returned")
+        selected = form.selected()
+        chosen_rows = [row for row in form.rows if row.item.pk in selected]
+        if not selected:
+            return _returned_page(request, form, 400, "请在左侧勾选要提交的任务。")
+        if not form.require_complete(chosen_rows):
+            return _returned_page(
+                request, form, 400, "提交未成功：勾选的任务还有未填写完整的项目（见标红处）。"
+            )
+        declaration.resubmit(
+            by=by, rows=form.row_values(), selected=selected, version=version, ip=ip
+        )
+    except TransitionError as exc:
+        return _returned_page(request, form, exc.status, exc.message)
+    messages.success(request, "已重新提交，等待省厅审核。")
+    return redirect("tasks:returned")
+
+
+def _returned_page(
+    request: PortalRequest, form: CommitmentForm, status: int = 200, error: str | None = None
+) -> HttpResponse:
+    return render(
+        request,
+        "tasks/returned.html",
+        {"form": form, "declaration": form.declaration, "round": form.round, "error": error},
+        status=status,
+    )
+
+
+@school_required
+def province_contacts(request: PortalRequest) -> HttpResponse:
+    """省级平台联系人: whom to call with questions."""
+    round_, _declaration = _school_round(request)
+    return render(request, "tasks/province_contacts.html", {"round": round_})
+
+
+@school_required
+def export(request: PortalRequest) -> HttpResponse:
+    """导出承接任务情况: the school's sheet as .xlsx."""
+    round_, declaration = _school_round(request)
+    if round_ is None or declaration is None:
+        return _no_round(request)
+    return school_workbook_response(declaration, beijing_today())

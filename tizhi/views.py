@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from schools.choices import Role
 
 ROLE_HOMES = {
-    Role.SCHOOL: "schools:profile",
+    Role.SCHOOL: "tasks:commitments",
     Role.PROVINCE: "review:province_home",
     Role.MINISTRY: "review:ministry_home",
     Role.OPERATOR: "admin:index",

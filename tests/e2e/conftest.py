@@ -53,3 +53,16 @@ def page(request, browser):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+def sign_in(page, live_server, username: str, password: str, entry: str = "学校（或其他）"):
+    """Sign in through the home page, typing the captcha the server drew."""
+    from captcha.models import CaptchaStore
+
+    page.goto(live_server.url)
+    page.get_by_role("link", name=entry).click()
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    key = page.locator('input[name="captcha_0"]').get_attribute("value")
+    page.get_by_label("验证码").fill(CaptchaStore.objects.get(hashkey=key).response)
+    page.get_by_role("button", name="登录").click()

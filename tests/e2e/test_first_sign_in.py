@@ -66,10 +66,13 @@ def test_school_first_sign_in_forced_password_change(live_server, page):
     page.get_by_label("办公电话").fill("0351-3046505")
     page.get_by_role("button", name="提交").click()
 
-    expect(page).to_have_url(re.compile(r"/school/profile/$"))
+    # The school's home: 承接任务 (its province has not opened a round here).
+    expect(page).to_have_url(re.compile(r"/school/commitments/$"))
     expect(page.get_by_text("密码已修改。")).to_be_visible()
-    expect(page.get_by_role("heading", name="本校信息")).to_be_visible()
+    expect(page.get_by_role("heading", name="承接任务")).to_be_visible()
+    page.get_by_role("link", name="本校信息").click()
     expect(page.get_by_text("山西测试职业技术学院").first).to_be_visible()
+    expect(page.get_by_label("办公电话")).to_have_value("0351-3046505")
 
     account.refresh_from_db()
     assert not account.must_change_password

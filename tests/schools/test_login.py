@@ -44,7 +44,7 @@ def test_login_form_has_the_manual_fields(client):
 @pytest.mark.parametrize(
     ("factory_fixture", "role", "home"),
     [
-        ("school_user", "school", "/school/profile/"),
+        ("school_user", "school", "/school/commitments/"),
         ("province_admin", "province", "/province/"),
         ("ministry_user", "ministry", "/ministry/"),
     ],

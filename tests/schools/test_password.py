@@ -99,7 +99,7 @@ def test_good_change_releases_the_account_and_saves_contacts(forced, new_school_
         "13912345678",
     )
     # Still signed in, and now the home page opens.
-    assert forced.get("/").url == "/school/profile/"
+    assert forced.get("/").url == "/school/commitments/"
     assert forced.get("/school/profile/").status_code == 200
 
 

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any
 
 from django.core.management import call_command
@@ -7,6 +8,7 @@ from django.db import transaction
 from schools.choices import Role, SchoolKind
 from schools.imports import SchoolRow, save_rows
 from schools.models import Province, User
+from tasks.models import Round, beijing_today
 
 DEMO_PROVINCE = "14"
 DEMO_SCHOOLS = [
@@ -17,6 +19,7 @@ DEMO_SCHOOLS = [
     ("3114000002", "长治演示职业中学", SchoolKind.SECONDARY, "长治市"),
     ("5114000001", "山西演示开放大学", SchoolKind.OTHER, "太原市"),
 ]
+DEMO_INSTRUCTIONS = "1.填写平台管理联系人及办公电话、手机号\n2.勾选任务并填写有关信息\n3.提交"
 DEMO_ADMINS = [
     ("sx_admin", Role.PROVINCE, DEMO_PROVINCE, "Shanxi2020"),
     ("moe_admin", Role.MINISTRY, None, "Jiaoyubu2020"),
@@ -41,6 +44,27 @@ class Command(BaseCommand):
                 province,
             )
             admin_lines = [self._admin(*spec) for spec in DEMO_ADMINS]
+        if not Round.objects.filter(province=province, plan__is_current=True).exists():
+            # Open for a month from a week ago, so the demo form is open whenever it is made.
+            today = beijing_today()
+            call_command(
+                "open_round",
+                "--province",
+                DEMO_PROVINCE,
+                "--start",
+                str(today - timedelta(days=7)),
+                "--end",
+                str(today + timedelta(days=30)),
+                "--instructions",
+                DEMO_INSTRUCTIONS,
+                "--contact",
+                "张老师",
+                "0351-3046505",
+                "--contact",
+                "李老师",
+                "13811111111",
+                stdout=self.stdout,
+            )
 
         accounts = {
             u.username: u for u in User.objects.filter(username__in=[s[0] for s in DEMO_SCHOOLS])
