@@ -437,7 +437,7 @@ class Declaration(models.Model):
     def _locked(self) -> "Declaration":
         self._ensure_saved()
         return (
-            Declaration.objects.select_for_update()
+            Declaration.objects.select_for_update(of=("self",))
             .select_related("round", "school")
             .get(pk=self.pk)
         )
