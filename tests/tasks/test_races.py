@@ -18,6 +18,7 @@ from tests.tasks.helpers import full_row, row
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
 def race(*actions):
     """Run the actions in threads started together; return what each raised (or None)."""
     barrier = threading.Barrier(len(actions))
@@ -57,15 +58,18 @@ def slow_apply(monkeypatch):
 
 def test_two_tabs_saving_the_same_version(open_round, school_user, slow_apply):
     declaration = Declaration.for_school(school_user.school, open_round)
-    declaration.save_draft(by=school_user, rows={item("1").pk: row(school_funds=1)},
-                           contacts=None, version=0)
+    declaration.save_draft(
+        by=school_user, rows={item("1").pk: row(school_funds=1)}, contacts=None, version=0
+    )
     first = Declaration.objects.get(pk=declaration.pk)
     second = Declaration.objects.get(pk=declaration.pk)
     results = race(
-        lambda: first.save_draft(by=school_user, rows={item("1").pk: row(school_funds=2)},
-                                 contacts=None, version=1),
-        lambda: second.save_draft(by=school_user, rows={item("1").pk: row(school_funds=3)},
-                                  contacts=None, version=1),
+        lambda: first.save_draft(
+            by=school_user, rows={item("1").pk: row(school_funds=2)}, contacts=None, version=1
+        ),
+        lambda: second.save_draft(
+            by=school_user, rows={item("1").pk: row(school_funds=3)}, contacts=None, version=1
+        ),
     )
     assert results[0] is None
     assert type(results[1]).__name__ == "StaleVersion", results
@@ -76,8 +80,9 @@ def test_two_tabs_saving_the_same_version(open_round, school_user, slow_apply):
 
 def test_withdraw_racing_the_first_approval(open_round, school_user, province_admin, monkeypatch):
     declaration = Declaration.for_school(school_user.school, open_round)
-    declaration.submit(by=school_user, rows={item("1").pk: full_row(item("1"))},
-                       contacts=None, version=0)
+    declaration.submit(
+        by=school_user, rows={item("1").pk: full_row(item("1"))}, contacts=None, version=0
+    )
     commitment = declaration.commitments.get()
     original = Declaration._bump
 

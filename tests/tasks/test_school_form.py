@@ -577,3 +577,56 @@ def test_audit_trail_of_the_school(client, school_user, returned):
     assert actions[:2] == [AuditAction.SAVE, AuditAction.SUBMIT]
     event = AuditEvent.objects.filter(action=AuditAction.SUBMIT).get()
     assert event.user == school_user and event.ip == "127.0.0.1"
+
+
+# -- fixed query counts ----------------------------------------------------------------------
+
+
+def _all_codes(school_user):
+    round_ = school_user.school.province.rounds.get()
+    return list(round_.items.values_list("code", flat=True))
+
+
+@pytest.mark.parametrize("ticked", [2, 44])
+def test_save_and_submit_query_counts_are_fixed(
+    client, school_user, open_round, django_assert_max_num_queries, ticked
+):
+    declaration = Declaration.for_school(school_user.school, open_round)
+    codes = _all_codes(school_user)[:ticked]
+    data = post_data(declaration, {c: full_fields(c) for c in codes})
+    with django_assert_max_num_queries(20):
+        response = client.post(URL, data)
+    assert response.status_code == 302
+    declaration = saved(school_user)
+    data = post_data(
+        declaration, {c: full_fields(c, school_funds="7") for c in codes}, action="submit"
+    )
+    with django_assert_max_num_queries(24):
+        response = client.post(URL, data)
+    assert response.status_code == 302
+    assert saved(school_user).commitments.filter(school_funds=7).count() == ticked
+
+
+@pytest.mark.parametrize("ticked", [2, 44])
+def test_preview_and_returned_query_counts_are_fixed(
+    client, school_user, open_round, province_admin, django_assert_max_num_queries, ticked
+):
+    declaration = Declaration.for_school(school_user.school, open_round)
+    codes = _all_codes(school_user)[:ticked]
+    client.post(URL, post_data(declaration, {c: full_fields(c) for c in codes}, action="submit"))
+    declaration = saved(school_user)
+    for c in declaration.commitments.all():
+        c.return_for_changes(by=province_admin, comment="请核实")
+    for path in (URL, RETURNED_URL, "/school/province-contacts/"):
+        with django_assert_max_num_queries(12):
+            response = client.get(path)
+        assert response.status_code == 200
+    html = client.get(RETURNED_URL).content.decode()
+    assert html.count("选择提交") == ticked
+
+
+def test_other_school_pages_are_chinese_and_labelled(client, school_user, draft):
+    for path in ("/school/province-contacts/", "/school/returned/"):
+        check_page(client.get(path).content.decode(), names=(school_user.username,))
+    response = client.post(URL, post_data(draft, {"1": full_fields("1", school_funds="x")}))
+    check_page(response.content.decode(), names=(school_user.username,))
