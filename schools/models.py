@@ -1,11 +1,17 @@
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
 from schools.choices import Role, SchoolKind
-from schools.validators import mobile_validator, office_phone_validator, school_code_validator
+from schools.validators import (
+    INITIAL_PASSWORD,
+    mobile_validator,
+    office_phone_validator,
+    school_code_validator,
+)
 
 
 class Province(models.Model):
@@ -113,6 +119,41 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def manage_refusal(self, by: "User") -> str | None:
+        """Why `by` may not reset or (de)activate this account, or None.
+
+        A province admin manages its own province's school accounts; the ministry manages
+        province admins.
+        """
+        if self.role == Role.SCHOOL and self.school is not None:
+            if by.role == Role.PROVINCE and by.province_id == self.school.province_id:
+                return None
+            return "只能管理本省学校的账号。"
+        if self.role == Role.PROVINCE and by.role == Role.MINISTRY:
+            return None
+        return "无权管理该账号。"
+
+    def reset_password(self, *, by: "User") -> None:
+        """Back to the initial password 123456, to be changed at the next sign-in."""
+        refusal = self.manage_refusal(by)
+        if refusal:
+            raise PermissionDenied(refusal)
+        self.set_password(INITIAL_PASSWORD)
+        self.must_change_password = True
+        self.save(update_fields=["password", "must_change_password"])
+
+    def set_active(self, active: bool, *, by: "User") -> None:
+        """Deactivate (or reactivate) the account; a deactivated one cannot sign in and its
+        open sessions end at once."""
+        refusal = self.manage_refusal(by)
+        if refusal:
+            raise PermissionDenied(refusal)
+        self.is_active = active
+        self.save(update_fields=["is_active"])
+
+    reset_password.alters_data = True  # type: ignore[attr-defined]
+    set_active.alters_data = True  # type: ignore[attr-defined]
 
     @property
     def is_school(self) -> bool:

@@ -2,6 +2,7 @@
 
 import io
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -9,10 +10,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -35,7 +36,7 @@ def set_text(cell: Cell, value: str) -> Cell:
     return cell
 
 
-def attachment(response: HttpResponse, filename: str, fallback: str) -> HttpResponse:
+def attachment(response: HttpResponse | FileResponse, filename: str, fallback: str) -> Any:
     """A download name that Excel, WPS and every browser show right.
 
     Browsers read the UTF-8 name from filename*; the ASCII fallback serves the rest.
@@ -205,3 +206,59 @@ def school_workbook_response(declaration: Declaration, today: date) -> HttpRespo
         safe_filename(f"{school.code}_{school.name}_承接任务情况_{stamp}.xlsx"),
         f"{school.code}_{stamp}.xlsx",
     )
+
+
+# -- write-only tables, for exports of any size ----------------------------------------------
+
+
+def write_table(
+    workbook: Workbook,
+    title: str,
+    headers: list[str],
+    widths: list[int],
+    rows: Iterator[list[Any]] | list[list[Any]],
+) -> None:
+    """A sheet with a frozen, styled header row and one row per item of `rows`.
+
+    `workbook` is in write-only mode, so rows go to disk as they come and memory stays
+    flat. Text is written as text, Decimal amounts as numbers with two decimals, integers as
+    whole numbers.
+    """
+    ws = workbook.create_sheet(title)
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.data_type = "s"
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        header_cells.append(cell)
+    ws.append(header_cells)
+    for values in rows:
+        ws.append([_cell(ws, value) for value in values])
+
+
+def _cell(ws: Any, value: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, Decimal):
+        cell.number_format = AMOUNT_FORMAT
+    elif isinstance(value, int) and not isinstance(value, bool):
+        cell.number_format = QUANTITY_FORMAT
+    return cell
+
+
+def workbook_response(workbook: Workbook, filename: str, fallback: str) -> FileResponse:
+    """Save the write-only workbook to a temporary file and stream it from there."""
+    # Not a with-block: FileResponse streams from the file and closes it when done.
+    handle = tempfile.TemporaryFile()  # noqa: SIM115
+    workbook.save(handle)
+    handle.seek(0)
+    response = FileResponse(handle, content_type=XLSX)
+    attachment(response, safe_filename(filename), fallback)
+    return response

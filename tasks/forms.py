@@ -178,7 +178,7 @@ class CommitmentForm:
         self.round = declaration.round
         self.data = data
         self.returned_only = returned_only
-        self.fund_fields = self.round.fund_fields
+        self.fund_fields = declaration.fund_fields
         stored = {c.item_id: c for c in declaration.commitments.all()} if declaration.pk else {}
         self.stored = stored
         self.rows: list[RowForm] = []

@@ -248,6 +248,36 @@ class Round(models.Model):
         """The funding columns this round shows: four, or five with 省财政投入."""
         return FUND_FIELDS if self.uses_provincial_funds else FUND_FIELDS[:4]
 
+    def items_in_use(self, item_ids: Iterable[int]) -> list[tuple[Item, int, int]]:
+        """For each of these items that schools have saved: (item, schools that saved it,
+        of which submitted). The offer page warns with this before removing an item."""
+        rows = (
+            Commitment.objects.filter(
+                declaration__round=self, declaration__school__isnull=False, item_id__in=item_ids
+            )
+            .values("item")
+            .annotate(
+                saved=Count("pk"),
+                submitted=Count("pk", filter=Q(declaration__status=DeclarationStatus.SUBMITTED)),
+            )
+        )
+        counts = {row["item"]: (row["saved"], row["submitted"]) for row in rows}
+        items = Item.objects.filter(pk__in=counts).order_by("task__number", "sub_number")
+        return [(item, *counts[item.pk]) for item in items]
+
+    def provincial_funds_in_use(self) -> int:
+        """How many schools have entered 省财政投入 in this round."""
+        return (
+            Commitment.objects.filter(
+                declaration__round=self,
+                declaration__school__isnull=False,
+                provincial_funds__isnull=False,
+            )
+            .values("declaration")
+            .distinct()
+            .count()
+        )
+
     def default_items(self) -> models.QuerySet[Item]:
         return Item.objects.offerable().filter(task__plan=self.plan, scope=ItemScope.SCHOOL)
 
@@ -380,6 +410,18 @@ class Declaration(models.Model):
         "版本", default=0, help_text="每次保存加一；旧页面的保存会被拒绝。"
     )
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    # Kept by every transition (see _bump) so lists can filter, sort and count in SQL.
+    school_status = models.CharField(
+        "填报状态",
+        max_length=16,
+        choices=SchoolStatus.choices,
+        default=SchoolStatus.NOT_STARTED,
+        db_index=True,
+    )
+    item_count = models.PositiveIntegerField("承接任务数", default=0)
+    total_funds = models.DecimalField(
+        "汇总金额（万元）", max_digits=14, decimal_places=2, default=0
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -398,6 +440,46 @@ class Declaration(models.Model):
     def __str__(self) -> str:
         return f"{self.school or self.round.province}（{self.get_status_display()}）"
 
+    # -- what it holds --------------------------------------------------------------------
+
+    @property
+    def is_provincial(self) -> bool:
+        """The province's own 省级承接, not a school's declaration."""
+        return self.school_id is None
+
+    @property
+    def fund_fields(self) -> tuple[tuple[str, str], ...]:
+        """The funding columns: the round's for schools; all five for the province's own
+        items, which 省财政投入 always funds."""
+        return FUND_FIELDS if self.is_provincial else self.round.fund_fields
+
+    def offered_items(self) -> models.QuerySet[Item]:
+        """Items this declaration may hold: the round's offer to schools, or the plan's
+        province-level items for the province's own declaration."""
+        if self.is_provincial:
+            return (
+                Item.objects.offerable()
+                .filter(task__plan_id=self.round.plan_id, scope=ItemScope.PROVINCE)
+                .select_related("task")
+                .order_by("task__number", "sub_number")
+            )
+        return self.round.offered_items()
+
+    def form_items(self) -> list[Item]:
+        """The rows of the form: the offer, plus items saved before the province changed its
+        offer (what was saved is kept and can still be edited or dropped)."""
+        offered = list(self.offered_items())
+        if self.pk is None:
+            return offered
+        seen = {item.pk for item in offered}
+        kept = [
+            c.item
+            for c in self.commitments.exclude(item_id__in=seen)
+            .select_related("item__task")
+            .order_by("item__task__number", "item__sub_number")
+        ]
+        return offered + kept
+
     # -- finding and creating ------------------------------------------------------------
 
     @classmethod
@@ -405,6 +487,12 @@ class Declaration(models.Model):
         """The school's declaration, or an unsaved one if the school has not saved yet."""
         found = cls.objects.filter(round=round_, school=school).first()
         return found or cls(round=round_, school=school)
+
+    @classmethod
+    def for_province(cls, round_: Round) -> "Declaration":
+        """The province's own declaration (省级承接) for its round, saved or not."""
+        found = cls.objects.filter(round=round_, school__isnull=True).first()
+        return found or cls(round=round_, school=None)
 
     def _ensure_saved(self) -> None:
         """Create the row on first save; a concurrent first save finds the other's row."""
@@ -474,7 +562,9 @@ class Declaration(models.Model):
         owner = self._owner_refusal(user)
         if owner:
             return owner, NotAllowed
-        if not self.round.is_open():
+        # The round's dates are the province's call to its schools; its own 省级承接 is not
+        # bound by them.
+        if not self.is_provincial and not self.round.is_open():
             return self.round.closed_message(), WindowClosed
         if self.status != DeclarationStatus.DRAFT:
             return (
@@ -493,6 +583,8 @@ class Declaration(models.Model):
             return owner
         if self.status != DeclarationStatus.SUBMITTED:
             return "本表尚未提交，无需撤回。"
+        if self.is_provincial:
+            return None  # nobody reviews the province's own items
         if not self.round.is_open():
             return "申报已截止，不能自行撤回。如需修改，请联系省级平台联系人。"
         if self.commitments.exclude(review_status=ReviewStatus.PENDING).exists():
@@ -540,7 +632,8 @@ class Declaration(models.Model):
             changes = locked._apply(rows, contacts)
             locked._check_complete()
             locked.commitments.filter(undertaken=False).delete()
-            locked.commitments.update(review_status=ReviewStatus.PENDING, comment="")
+            if not locked.is_provincial:
+                locked.commitments.update(review_status=ReviewStatus.PENDING, comment="")
             locked.status = DeclarationStatus.SUBMITTED
             locked.submitted_at = timezone.now()
             locked._bump()
@@ -699,11 +792,34 @@ class Declaration(models.Model):
     # -- helpers ---------------------------------------------------------------------------
 
     def _fund_names(self) -> list[str]:
-        return [name for name, _label in self.round.fund_fields]
+        return [name for name, _label in self.fund_fields]
 
     def _bump(self) -> None:
+        """End of every transition: next version, and the derived status and totals."""
+        counts = self.commitments.aggregate(
+            n_rows=Count("pk"),
+            n_undertaken=Count("pk", filter=Q(undertaken=True)),
+            n_approved=Count("pk", filter=Q(review_status=ReviewStatus.APPROVED)),
+            n_returned=Count("pk", filter=Q(review_status=ReviewStatus.RETURNED)),
+            sum_total=Coalesce(Sum("total", filter=Q(undertaken=True)), Value(Decimal(0))),
+        )
+        self.school_status = derive_school_status(
+            self.status, counts["n_rows"], counts["n_approved"], counts["n_returned"]
+        )
+        self.item_count = counts["n_undertaken"]
+        self.total_funds = counts["sum_total"]
         self.version += 1
-        self.save(update_fields=["status", "version", "submitted_at", "updated_at"])
+        self.save(
+            update_fields=[
+                "status",
+                "version",
+                "submitted_at",
+                "school_status",
+                "item_count",
+                "total_funds",
+                "updated_at",
+            ]
+        )
 
     def _check_returned(self, rows: Mapping[int, RowValues]) -> None:
         returned = set(
@@ -736,7 +852,7 @@ class Declaration(models.Model):
         changes: dict[str, Any] = {}
         if contacts is not None and self.school is not None:
             changes.update(_apply_contacts(self.school, contacts))
-        items = {i.pk: i for i in Item.objects.filter(pk__in=list(rows), rounds=self.round)}
+        items = {i.pk: i for i in self.offered_items().filter(pk__in=list(rows))}
         existing = {c.item_id: c for c in self.commitments.all()}
         unknown = [pk for pk in rows if pk not in items and pk not in existing]
         if unknown:
@@ -783,11 +899,6 @@ class Declaration(models.Model):
             rows = rows.filter(review_status=review_status)
         return summarise(rows)
 
-    def school_status(self) -> SchoolStatus:
-        return derive_school_status(
-            self.status, self.commitments.values_list("review_status", flat=True)
-        )
-
 
 def summarise(commitments: models.QuerySet["Commitment"]) -> dict[str, Any]:
     zero = Value(Decimal(0))
@@ -799,20 +910,35 @@ def summarise(commitments: models.QuerySet["Commitment"]) -> dict[str, Any]:
     return sums
 
 
-def derive_school_status(status: str | None, reviews: Iterable[str]) -> SchoolStatus:
-    """未填报 / 填报中 / 已提交 / 审核中 / 需修改 / 已通过 from a declaration's state."""
-    if status is None:
+def derive_school_status(
+    status: str | None, rows: int, approved: int, returned: int
+) -> SchoolStatus:
+    """未填报 / 填报中 / 已提交 / 审核中 / 需修改 / 已通过 from a declaration's state and the
+    number of its rows, approved rows and returned rows."""
+    if status is None or (status == DeclarationStatus.DRAFT and not rows):
         return SchoolStatus.NOT_STARTED
-    found = set(reviews)
     if status == DeclarationStatus.DRAFT:
-        return SchoolStatus.FILLING if found else SchoolStatus.NOT_STARTED
-    if ReviewStatus.RETURNED in found:
+        return SchoolStatus.FILLING
+    if returned:
         return SchoolStatus.RETURNED
-    if found == {ReviewStatus.APPROVED}:
+    if rows and approved == rows:
         return SchoolStatus.APPROVED
-    if ReviewStatus.APPROVED in found:
+    if approved:
         return SchoolStatus.REVIEWING
     return SchoolStatus.SUBMITTED
+
+
+FIELD_LABELS = {"undertaken": "是否承接", "quantity": "承接数量", **dict(FUND_FIELDS)}
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "空"
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    return str(value)
 
 
 def _as_dict(values: RowValues) -> dict[str, Any]:
@@ -1007,6 +1133,35 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+
+    def describe(self, limit: int = 8) -> str:
+        """What changed, in a sentence for the timeline."""
+        changes = self.changes or {}
+        parts = []
+        items = changes.get("items")
+        if isinstance(items, dict) and items:
+            described = []
+            for code, fields_changed in list(items.items())[:limit]:
+                shown = "，".join(
+                    f"{FIELD_LABELS.get(name, name)} {_shown(old)}→{_shown(new)}"
+                    for name, (old, new) in fields_changed.items()
+                )
+                described.append(f"{code}（{shown}）")
+            more = f"等{len(items)}项" if len(items) > limit else ""
+            parts.append("修改 " + "；".join(described) + more)
+        elif isinstance(items, list) and items:
+            parts.append("任务（项目）" + "、".join(items))
+        if changes.get("contacts"):
+            parts.append("修改联系人信息")
+        if changes.get("resubmitted"):
+            parts.append("重新提交 " + "、".join(changes["resubmitted"]))
+        if changes.get("dropped"):
+            parts.append("不再承接 " + "、".join(changes["dropped"]))
+        if changes.get("comment"):
+            parts.append(f"修改意见：{changes['comment']}")
+        if changes.get("reason"):
+            parts.append(f"原因：{changes['reason']}")
+        return "；".join(parts)
 
     @classmethod
     def record(

@@ -75,9 +75,9 @@ def _preview_page(
     request: PortalRequest, declaration: Declaration, status: int = 200, error: str | None = None
 ) -> HttpResponse:
     round_ = declaration.round
-    items = list(round_.offered_items())
+    items = declaration.form_items()
     commitments = {c.item_id: c for c in declaration.commitments.all()} if declaration.pk else {}
-    names = [name for name, _label in round_.fund_fields]
+    names = [name for name, _label in declaration.fund_fields]
     rows = []
     for item in items:
         c = commitments.get(item.pk)
@@ -116,7 +116,7 @@ def commitments(request: PortalRequest) -> HttpResponse:
     if request.method == "GET":
         if declaration.status == DeclarationStatus.SUBMITTED or not round_.is_open():
             return _preview_page(request, declaration)
-        return _form_page(request, CommitmentForm(declaration, list(round_.offered_items())))
+        return _form_page(request, CommitmentForm(declaration, declaration.form_items()))
 
     action = request.POST.get("action")
     if action not in {"save", "submit"}:
@@ -124,7 +124,7 @@ def commitments(request: PortalRequest) -> HttpResponse:
     if declaration.status == DeclarationStatus.SUBMITTED:
         # A second click on 提交, the back button, or a tab left open: nothing changes.
         return _preview_page(request, declaration, 409, "本表已提交，本次操作没有做任何更改。")
-    form = CommitmentForm(declaration, list(round_.offered_items()), request.POST)
+    form = CommitmentForm(declaration, declaration.form_items(), request.POST)
     version = form.posted_version()
     if version is None or not form.targets_this_declaration():
         return _form_page(

@@ -2,8 +2,7 @@
 
 import pytest
 
-from schools.choices import SchoolKind
-from tests.factories import ProvinceAdminFactory, SchoolFactory, SchoolUserFactory
+from tests.factories import ProvinceAdminFactory, SchoolUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,42 +52,9 @@ def test_operator_goes_to_admin(client, django_user_model):
     assert client.get("/admin/schools/school/").status_code == 200
 
 
-def test_province_home_lists_only_its_own_schools(client, province_admin, school_user):
-    other = SchoolFactory()  # another province
-    client.force_login(province_admin)
-    html = client.get("/province/").content.decode()
-    assert school_user.school.name in html
-    assert other.name not in html
-
-
-def test_province_home_search_and_filter(client, province_admin):
-    province = province_admin.province
-    SchoolFactory(province=province, name="甲职业学院", code="4199000001")
-    SchoolFactory(
-        province=province, name="乙中职学校", code="3199000002", kind=SchoolKind.SECONDARY
-    )
-    client.force_login(province_admin)
-    html = client.get("/province/?q=甲").content.decode()
-    assert "甲职业学院" in html and "乙中职学校" not in html
-    html = client.get("/province/?q=3199").content.decode()
-    assert "乙中职学校" in html and "甲职业学院" not in html
-    html = client.get("/province/?kind=secondary").content.decode()
-    assert "乙中职学校" in html and "甲职业学院" not in html
-
-
 def _schools(province, n):
     for _ in range(n):
         SchoolUserFactory(school__province=province)
-
-
-@pytest.mark.parametrize("n", [2, 120])
-def test_province_home_query_count_is_fixed(client, django_assert_max_num_queries, n):
-    admin = ProvinceAdminFactory()
-    _schools(admin.province, n)
-    client.force_login(admin)
-    with django_assert_max_num_queries(6):
-        response = client.get("/province/?page=2" if n > 50 else "/province/")
-    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("n", [1, 6])

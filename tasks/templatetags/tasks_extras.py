@@ -3,6 +3,8 @@ from typing import Any
 
 from django import template
 
+from tasks.choices import SchoolStatus
+
 register = template.Library()
 
 
@@ -18,3 +20,9 @@ def amount(value: Any) -> str:
             return str(value)
     text = f"{value.quantize(Decimal('0.01')):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """未填报 … 已通过 for a SchoolStatus value."""
+    return dict(SchoolStatus.choices).get(value, value)

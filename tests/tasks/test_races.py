@@ -104,3 +104,34 @@ def test_withdraw_racing_the_first_approval(open_round, school_user, province_ad
     declaration.refresh_from_db()
     assert declaration.status == "submitted"
     assert declaration.commitments.get().review_status == "approved"
+
+
+def test_two_admins_returning_and_approving_the_same_item(
+    open_round, school_user, province_admin, monkeypatch
+):
+    from tests.factories import ProvinceAdminFactory
+
+    colleague = ProvinceAdminFactory(province=province_admin.province)
+    declaration = Declaration.for_school(school_user.school, open_round)
+    declaration.submit(
+        by=school_user, rows={item("1").pk: full_row(item("1"))}, contacts=None, version=0
+    )
+    original = Declaration._bump
+
+    def slow_bump(self):
+        original(self)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(Declaration, "_bump", slow_bump)
+    first = declaration.commitments.get()
+    second = declaration.commitments.get()
+    results = race(
+        lambda: first.return_for_changes(by=province_admin, comment="请核实"),
+        lambda: second.approve(by=colleague),
+    )
+    assert results[0] is None
+    refused = results[1]
+    assert isinstance(refused, TransitionError), results
+    assert "可能已由他人处理" in refused.message
+    c = declaration.commitments.get()
+    assert (c.review_status, c.comment, c.reviewed_by) == ("returned", "请核实", province_admin)

@@ -618,7 +618,7 @@ def test_preview_and_returned_query_counts_are_fixed(
     for c in declaration.commitments.all():
         c.return_for_changes(by=province_admin, comment="请核实")
     for path in (URL, RETURNED_URL, "/school/province-contacts/"):
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(14):
             response = client.get(path)
         assert response.status_code == 200
     html = client.get(RETURNED_URL).content.decode()

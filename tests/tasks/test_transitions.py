@@ -231,7 +231,8 @@ def test_submit_sends_ticked_rows_for_review(declaration, school_user):
         ("3.2", ReviewStatus.PENDING),
     }
     assert AuditEvent.objects.filter(action=AuditAction.SUBMIT).count() == 1
-    assert declaration.school_status() == SchoolStatus.SUBMITTED
+    assert declaration.school_status == SchoolStatus.SUBMITTED
+    assert declaration.item_count == 2 and declaration.total_funds == 20
 
 
 @pytest.mark.parametrize(
@@ -298,7 +299,7 @@ def test_withdraw_before_review(submitted, school_user):
     assert submitted.status == DeclarationStatus.DRAFT
     assert set(submitted.commitments.values_list("review_status", flat=True)) == {""}
     assert AuditEvent.objects.filter(action=AuditAction.WITHDRAW).exists()
-    assert submitted.school_status() == SchoolStatus.FILLING
+    assert submitted.school_status == SchoolStatus.FILLING
 
 
 @pytest.mark.parametrize("review", ["approve", "return"])
@@ -353,7 +354,7 @@ def test_approve_and_return(submitted, province_admin):
     assert event.changes == {"items": ["3.2"], "comment": "请核实数量"}
     assert event.commitment == c
     submitted.refresh_from_db()
-    assert submitted.school_status() == SchoolStatus.RETURNED
+    assert submitted.school_status == SchoolStatus.RETURNED
 
 
 @pytest.mark.parametrize("comment", ["", "   ", "x" * 501])
@@ -449,7 +450,7 @@ def test_approve_all(submitted, province_admin):
 
 def test_all_approved_is_the_approved_status(submitted, province_admin):
     submitted.approve_all(by=province_admin)
-    assert submitted.school_status() == SchoolStatus.APPROVED
+    assert submitted.school_status == SchoolStatus.APPROVED
     assert submitted.summary(ReviewStatus.APPROVED) == submitted.summary()
 
 
@@ -574,19 +575,40 @@ def test_another_school_cannot_resubmit(returned, other_school_user):
 
 
 @pytest.mark.parametrize(
-    ("status", "reviews", "expected"),
+    ("status", "counts", "expected"),
     [
-        (None, [], SchoolStatus.NOT_STARTED),
-        (DeclarationStatus.DRAFT, [], SchoolStatus.NOT_STARTED),
-        (DeclarationStatus.DRAFT, [""], SchoolStatus.FILLING),
-        (DeclarationStatus.SUBMITTED, ["pending", "pending"], SchoolStatus.SUBMITTED),
-        (DeclarationStatus.SUBMITTED, ["pending", "approved"], SchoolStatus.REVIEWING),
-        (DeclarationStatus.SUBMITTED, ["approved", "returned"], SchoolStatus.RETURNED),
-        (DeclarationStatus.SUBMITTED, ["approved", "approved"], SchoolStatus.APPROVED),
+        (None, (0, 0, 0), SchoolStatus.NOT_STARTED),
+        (DeclarationStatus.DRAFT, (0, 0, 0), SchoolStatus.NOT_STARTED),
+        (DeclarationStatus.DRAFT, (1, 0, 0), SchoolStatus.FILLING),
+        (DeclarationStatus.SUBMITTED, (2, 0, 0), SchoolStatus.SUBMITTED),
+        (DeclarationStatus.SUBMITTED, (2, 1, 0), SchoolStatus.REVIEWING),
+        (DeclarationStatus.SUBMITTED, (2, 1, 1), SchoolStatus.RETURNED),
+        (DeclarationStatus.SUBMITTED, (2, 2, 0), SchoolStatus.APPROVED),
     ],
 )
-def test_derived_school_status(status, reviews, expected):
-    assert derive_school_status(status, reviews) == expected
+def test_derived_school_status(status, counts, expected):
+    assert derive_school_status(status, *counts) == expected
+
+
+def test_every_transition_keeps_the_derived_status(declaration, school_user, province_admin):
+    save(declaration, school_user, {item("1").pk: row(school_funds=1)})
+    assert (declaration.school_status, declaration.item_count) == (SchoolStatus.FILLING, 1)
+    submit(declaration, school_user)
+    assert declaration.school_status == SchoolStatus.SUBMITTED
+    commitment(declaration, "1").approve(by=province_admin)
+    declaration.refresh_from_db()
+    assert declaration.school_status == SchoolStatus.REVIEWING
+    commitment(declaration, "3.2").return_for_changes(by=province_admin, comment="意见")
+    declaration.refresh_from_db()
+    assert declaration.school_status == SchoolStatus.RETURNED
+    declaration.resubmit(
+        by=school_user, rows={}, selected=[item("3.2").pk], version=declaration.version
+    )
+    assert declaration.school_status == SchoolStatus.REVIEWING
+    declaration.approve_all(by=province_admin)
+    assert declaration.school_status == SchoolStatus.APPROVED
+    declaration.reopen(by=province_admin, reason="学校申请")
+    assert declaration.school_status == SchoolStatus.FILLING
 
 
 def test_first_saves_from_two_tabs_create_one_declaration(open_round, school_user):

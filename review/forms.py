@@ -1,0 +1,130 @@
+from typing import Any
+
+from django import forms
+
+from schools.choices import SchoolKind
+from tasks.models import COMMENT_MAX, Item, Plan, Round
+
+PHONE_HELP = "如 0351-3046505 或 13811111111。"
+
+
+class ItemChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Item) -> str:
+        return f"{obj.code} {obj.text}（{obj.get_scope_display()}）"
+
+
+class RoundForm(forms.ModelForm):
+    """本省申报要求: dates, instructions, contacts, the offer to schools, the fifth column."""
+
+    items = ItemChoiceField(
+        queryset=Item.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="向学校开放承接的任务（项目）",
+    )
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Round
+        fields = [
+            "start_date",
+            "end_date",
+            "instructions",
+            "contact1_name",
+            "contact1_phone",
+            "contact2_name",
+            "contact2_phone",
+            "uses_provincial_funds",
+            "items",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "instructions": forms.Textarea(attrs={"rows": 4}),
+        }
+        error_messages = {
+            "start_date": {
+                "required": "请填写开始日期。",
+                "invalid": "开始日期格式应为 YYYY-MM-DD。",
+            },
+            "end_date": {
+                "required": "请填写结束日期。",
+                "invalid": "结束日期格式应为 YYYY-MM-DD。",
+            },
+        }
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        items = self.fields["items"]
+        assert isinstance(items, ItemChoiceField)
+        items.queryset = (
+            Item.objects.offerable()
+            .filter(task__plan=plan)
+            .select_related("task")
+            .order_by("task__number", "sub_number")
+        )
+        for name in ("contact1_phone", "contact2_phone"):
+            self.fields[name].help_text = PHONE_HELP
+        self.affected: list[tuple[Item, int, int]] = []
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "结束日期不能早于开始日期。")
+        if self.instance.pk:
+            self._check_changes(cleaned)
+        for index in (1, 2):
+            name, phone = cleaned.get(f"contact{index}_name"), cleaned.get(f"contact{index}_phone")
+            if bool(name) != bool(phone):
+                self.add_error(
+                    f"contact{index}_phone" if name else f"contact{index}_name",
+                    "联系人和联系电话须同时填写。",
+                )
+        return cleaned
+
+    def _check_changes(self, cleaned: dict[str, Any]) -> None:
+        round_ = self.instance
+        stored = Round.objects.get(pk=round_.pk)
+        if stored.uses_provincial_funds and not cleaned.get("uses_provincial_funds"):
+            in_use = stored.provincial_funds_in_use()
+            if in_use:
+                self.add_error(
+                    "uses_provincial_funds",
+                    f"已有{in_use}所学校填写了“省财政投入”，不能停用该列。",
+                )
+        if "items" in cleaned:
+            kept = {item.pk for item in cleaned["items"]}
+            removed = set(stored.items.values_list("pk", flat=True)) - kept
+            self.affected = stored.items_in_use(removed)
+            if self.affected and not cleaned.get("confirm"):
+                raise forms.ValidationError(
+                    "取消开放的任务（项目）中，已有学校填写了内容。请查看下方列表后确认修改。",
+                    code="confirm",
+                )
+
+
+class SchoolAddForm(forms.Form):
+    code = forms.CharField(label="学校标识码", max_length=10, help_text="10位数字。")
+    name = forms.CharField(label="学校名称", max_length=100)
+    kind = forms.ChoiceField(label="学校类型", choices=SchoolKind.choices)
+    city = forms.CharField(label="所在地市", max_length=50, required=False)
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip()
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="学校名单文件",
+        help_text="Excel（.xlsx）或 CSV 文件，列为：学校标识码、学校名称、学校类型、所在地市。",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="退回原因",
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写退回原因。"},
+    )

@@ -1,0 +1,122 @@
+"""Progress figures for lists and summaries, computed in SQL with a fixed number of queries."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from schools.choices import SchoolKind
+from schools.models import Province, School
+from tasks.choices import FUND_FIELDS, FUND_NAMES, DeclarationStatus, ReviewStatus, SchoolStatus
+from tasks.models import Commitment, Round
+
+ZERO = Value(Decimal(0))
+STATUS_ORDER = {value: index for index, value in enumerate(SchoolStatus.values)}
+SORTS = {
+    "code": "code",
+    "name": "name",
+    "kind": "kind",
+    "city": "city",
+    "status": "status_order",
+    "items": "item_count",
+    "total": "total_funds",
+}
+
+
+def schools_with_progress(province: Province, round_: Round | None) -> QuerySet[School]:
+    """The province's schools, each with its derived status, items undertaken and total.
+
+    A school joins at most one declaration (one per round), so the rows are not multiplied.
+    """
+    schools = School.objects.filter(province=province)
+    if round_ is None:
+        return schools.annotate(
+            status=Value(SchoolStatus.NOT_STARTED),
+            status_order=Value(0),
+            item_count=Value(0),
+            total_funds=ZERO,
+        )
+    return schools.annotate(
+        this_round=FilteredRelation("declarations", condition=Q(declarations__round=round_)),
+        status=Coalesce(F("this_round__school_status"), Value(SchoolStatus.NOT_STARTED)),
+        status_order=Case(
+            *[When(status=value, then=Value(order)) for value, order in STATUS_ORDER.items()],
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        item_count=Coalesce(F("this_round__item_count"), Value(0)),
+        total_funds=Coalesce(F("this_round__total_funds"), ZERO),
+    )
+
+
+def status_counts(schools: QuerySet[School]) -> list[tuple[str, str, int]]:
+    """(status, label, number of schools) for every status, zeros included."""
+    # `status` is the annotation of schools_with_progress(), which django-stubs cannot see.
+    found = dict(
+        schools.order_by().values_list("status").annotate(n=Count("code"))  # type: ignore[misc]
+    )
+    return [(value, label, found.get(value, 0)) for value, label in SchoolStatus.choices]
+
+
+SUBMITTED_STATES = [
+    SchoolStatus.SUBMITTED,
+    SchoolStatus.REVIEWING,
+    SchoolStatus.RETURNED,
+    SchoolStatus.APPROVED,
+]
+
+
+def kind_counts(schools: QuerySet[School]) -> list[tuple[str, int, int]]:
+    """(kind label, schools, schools that have submitted) for every kind."""
+    rows = {
+        row["kind"]: row
+        for row in schools.order_by()
+        .values("kind")
+        .annotate(n=Count("code"), submitted=Count("code", filter=Q(status__in=SUBMITTED_STATES)))
+    }
+    return [
+        (label, rows.get(value, {}).get("n", 0), rows.get(value, {}).get("submitted", 0))
+        for value, label in SchoolKind.choices
+    ]
+
+
+def intended(commitments: QuerySet[Commitment]) -> QuerySet[Commitment]:
+    """意向承接: the undertaken rows of submitted declarations (drafts are not yet intentions)."""
+    return commitments.filter(declaration__status=DeclarationStatus.SUBMITTED, undertaken=True)
+
+
+def funding_totals(commitments: QuerySet[Commitment]) -> list[dict[str, Any]]:
+    """The 意向承接 and 已通过 lines: count, total and each of the five sources, in one query."""
+    approved = Q(review_status=ReviewStatus.APPROVED)
+    sums = intended(commitments).aggregate(
+        i_count=Count("pk"),
+        i_total=Coalesce(Sum("total"), ZERO),
+        a_count=Count("pk", filter=approved),
+        a_total=Coalesce(Sum("total", filter=approved), ZERO),
+        **{f"i_{n}": Coalesce(Sum(n), ZERO) for n in FUND_NAMES},
+        **{f"a_{n}": Coalesce(Sum(n, filter=approved), ZERO) for n in FUND_NAMES},
+    )
+    return [
+        {
+            "label": label,
+            "count": sums[f"{p}_count"],
+            "total": sums[f"{p}_total"],
+            "values": [sums[f"{p}_{n}"] for n in FUND_NAMES],
+        }
+        for p, label in (("i", "意向承接"), ("a", "已通过"))
+    ]
+
+
+FUND_LABELS = [label for _name, label in FUND_FIELDS]

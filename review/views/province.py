@@ -1,0 +1,519 @@
+"""The province admin's pages: progress, 本省申报要求, school accounts, review, 省级承接, export."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from review.exports import province_workbook_response
+from review.forms import ImportForm, ReasonForm, RoundForm, SchoolAddForm
+from review.progress import (
+    SORTS,
+    funding_totals,
+    kind_counts,
+    schools_with_progress,
+    status_counts,
+)
+from schools.access import PortalRequest, province_required
+from schools.choices import SchoolKind
+from schools.imports import SchoolImportError, SchoolRow, check_rows, import_schools, save_rows
+from schools.lib import client_ip
+from schools.models import Province, School, User
+from tasks.choices import FUND_FIELDS, DeclarationStatus, ReviewStatus, SchoolStatus
+from tasks.forms import CommitmentForm
+from tasks.models import (
+    AuditEvent,
+    Commitment,
+    Declaration,
+    Plan,
+    Round,
+    TransitionError,
+    beijing_today,
+)
+
+PAGE_SIZE = 50
+SORT_CHOICES = [
+    ("code", "学校标识码"),
+    ("name", "学校名称"),
+    ("status", "填报状态"),
+    ("-items", "承接任务数（多到少）"),
+    ("-total", "汇总金额（多到少）"),
+    ("items", "承接任务数（少到多）"),
+    ("total", "汇总金额（少到多）"),
+]
+
+
+def _province(request: PortalRequest) -> Province:
+    province = request.user.province
+    assert province is not None
+    return province
+
+
+def _round(request: PortalRequest) -> Round | None:
+    return Round.current_for(_province(request).code)
+
+
+def _school(request: PortalRequest, code: str) -> School:
+    """A school of the admin's own province; any other code is a 404."""
+    return get_object_or_404(School, code=code, province=_province(request))
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+@province_required
+def home(request: PortalRequest) -> HttpResponse:
+    """The province's progress: counts by status and kind, funding, and the school list."""
+    province, round_ = _province(request), _round(request)
+    schools = schools_with_progress(province, round_)
+    listed = schools
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    kind = request.GET.get("kind", "")
+    sort = request.GET.get("sort", "code")
+    if query:
+        listed = listed.filter(Q(code__startswith=query) | Q(name__contains=query))
+    if status in SchoolStatus.values:
+        listed = listed.filter(status=status)  # type: ignore[misc]  # an annotation
+    if kind in SchoolKind.values:
+        listed = listed.filter(kind=kind)
+    key = SORTS.get(sort.lstrip("-"), "code")
+    ordering = [f"-{key}" if sort.startswith("-") else key, "code"]
+    page = Paginator(listed.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = (
+        funding_totals(
+            Commitment.objects.filter(declaration__round=round_, declaration__school__isnull=False)
+        )
+        if round_
+        else []
+    )
+    return render(
+        request,
+        "review/province_home.html",
+        {
+            "province": province,
+            "round": round_,
+            "statuses": status_counts(schools),
+            "kinds": kind_counts(schools),
+            "totals": totals,
+            "fund_labels": [label for _name, label in FUND_FIELDS],
+            "page": page,
+            "query": query,
+            "status": status,
+            "kind": kind,
+            "sort": sort,
+            "kind_choices": SchoolKind.choices,
+            "status_choices": SchoolStatus.choices,
+            "sort_choices": SORT_CHOICES,
+        },
+    )
+
+
+# -- 本省申报要求 -------------------------------------------------------------------------------
+
+
+@province_required
+@require_http_methods(["GET", "POST"])
+def round_settings(request: PortalRequest) -> HttpResponse:
+    """The province's call: dates, instructions, contacts, the offer, the fifth column."""
+    province = _province(request)
+    plan = Plan.objects.filter(is_current=True).first()
+    if plan is None:
+        raise Http404("尚未导入任务目录。")
+    round_ = Round.objects.filter(plan=plan, province=province).first()
+    instance = round_ or Round(plan=plan, province=province)
+    initial = {} if round_ else {"items": list(instance.default_items())}
+    form = RoundForm(
+        request.POST if request.method == "POST" else None,
+        instance=instance,
+        plan=plan,
+        initial=initial,
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "本省申报要求已保存。")
+            return redirect("review:round_settings")
+        # Removing items that schools have filled asks for confirmation: not an error.
+        status = 200 if _only_needs_confirmation(form) else 400
+    return render(
+        request,
+        "review/round_settings.html",
+        {"form": form, "round": round_, "plan": plan, "province": province},
+        status=status,
+    )
+
+
+def _only_needs_confirmation(form: RoundForm) -> bool:
+    errors = form.errors.as_data()
+    return list(errors) == ["__all__"] and all(e.code == "confirm" for e in errors["__all__"])
+
+
+# -- school accounts --------------------------------------------------------------------------
+
+
+@province_required
+def accounts(request: PortalRequest) -> HttpResponse:
+    """学校账号: add, import, reset passwords, deactivate."""
+    province = _province(request)
+    schools = School.objects.filter(province=province).select_related("account")
+    query = request.GET.get("q", "").strip()
+    if query:
+        schools = schools.filter(Q(code__startswith=query) | Q(name__contains=query))
+    page = Paginator(schools.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/accounts.html",
+        {
+            "province": province,
+            "page": page,
+            "query": query,
+            "add_form": SchoolAddForm(),
+            "import_form": ImportForm(),
+        },
+    )
+
+
+@province_required
+@require_POST
+def add_school(request: PortalRequest) -> HttpResponse:
+    province = _province(request)
+    form = SchoolAddForm(request.POST)
+    errors: list[str] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        row = SchoolRow(
+            line=1,
+            code=data["code"],
+            name=data["name"].strip(),
+            kind=SchoolKind(data["kind"]).label,
+            city=data["city"].strip(),
+        )
+        if School.objects.filter(code=row.code).exists():
+            errors.append(f"学校标识码{row.code}已存在，不能重复添加。")
+        else:
+            try:
+                check_rows([row], province)
+            except SchoolImportError as exc:
+                errors = [e.removeprefix("第1行：") for e in exc.errors]
+        if not errors:
+            save_rows([row], province)
+            messages.success(
+                request, f"已添加{row.name}（{row.code}），账号为学校标识码，初始密码123456。"
+            )
+            return redirect("review:accounts")
+    return render(
+        request,
+        "review/accounts_add.html",
+        {"province": province, "add_form": form, "errors": errors},
+        status=400,
+    )
+
+
+@province_required
+@require_http_methods(["GET", "POST"])
+def import_accounts(request: PortalRequest) -> HttpResponse:
+    province = _province(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = import_schools(upload, upload.name, province)
+            except SchoolImportError as exc:
+                errors = exc.errors
+            else:
+                messages.success(
+                    request,
+                    f"导入完成：新增学校 {len(result.created)} 所，更新 {len(result.updated)} 所，"
+                    f"未变 {len(result.unchanged)} 所；新建学校账号 {result.accounts_created} 个"
+                    "（初始密码123456，首次登录须修改）。",
+                )
+                return redirect("review:accounts")
+        return render(
+            request,
+            "review/accounts_import.html",
+            {"province": province, "import_form": form, "errors": errors},
+            status=400,
+        )
+    return render(
+        request, "review/accounts_import.html", {"province": province, "import_form": form}
+    )
+
+
+def _account(request: PortalRequest, code: str) -> User:
+    school = _school(request, code)
+    account = User.objects.filter(school=school).first()
+    if account is None:
+        raise Http404("该学校没有账号。")
+    return account
+
+
+@province_required
+@require_POST
+def reset_password(request: PortalRequest, code: str) -> HttpResponse:
+    account = _account(request, code)
+    account.reset_password(by=request.user)
+    messages.success(request, f"已将{account.school}的密码重置为123456，学校下次登录时须修改密码。")
+    return redirect(_back(request, "review:accounts"))
+
+
+@province_required
+@require_POST
+def set_active(request: PortalRequest, code: str) -> HttpResponse:
+    account = _account(request, code)
+    active = request.POST.get("active")
+    if active not in {"0", "1"}:
+        return HttpResponseBadRequest("参数错误。".encode())
+    account.set_active(active == "1", by=request.user)
+    verb = "启用" if active == "1" else "停用"
+    messages.success(request, f"已{verb}{account.school}的账号。")
+    return redirect(_back(request, "review:accounts"))
+
+
+def _back(request: PortalRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    return target if target.startswith("/province/") else reverse(default)
+
+
+# -- review -----------------------------------------------------------------------------------
+
+
+def _review_page(
+    request: PortalRequest,
+    school: School,
+    status: int = 200,
+    error: str | None = None,
+    reason_form: ReasonForm | None = None,
+) -> HttpResponse:
+    """The review page; after a refused action it keeps what the admin typed."""
+    round_ = _round(request)
+    declaration = Declaration.for_school(school, round_) if round_ else None
+    rows, events, summaries = [], [], []
+    if declaration is not None and declaration.pk:
+        names = [name for name, _label in declaration.fund_fields]
+        for c in (
+            declaration.commitments.filter(undertaken=True)
+            .select_related("item")
+            .order_by("item__task__number", "item__sub_number")
+        ):
+            rows.append((c, [getattr(c, n) for n in names]))
+        events = list(
+            AuditEvent.objects.filter(declaration=declaration)
+            .select_related("user", "commitment__item")
+            .order_by("-at", "-pk")
+        )
+        for label, review in (("意向承接", None), ("已通过", ReviewStatus.APPROVED)):
+            sums = declaration.summary(review)
+            summaries.append((label, sums["count"], sums["total"], [sums[n] for n in names]))
+    return render(
+        request,
+        "review/school_review.html",
+        {
+            "school": school,
+            "round": round_,
+            "declaration": declaration,
+            "rows": rows,
+            "events": events,
+            "summaries": summaries,
+            "reviewable": declaration is not None
+            and declaration.status == DeclarationStatus.SUBMITTED,
+            "has_pending": any(c.review_status == ReviewStatus.PENDING for c, _v in rows),
+            "reason_form": reason_form or ReasonForm(),
+            "error": error,
+            "posted_commitment": _int(request.POST.get("commitment")),
+            "posted_comment": request.POST.get("comment", ""),
+        },
+        status=status,
+    )
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@province_required
+def school_review(request: PortalRequest, code: str) -> HttpResponse:
+    """A school's declaration with a control per item, and its timeline."""
+    return _review_page(request, _school(request, code))
+
+
+@province_required
+@require_POST
+def review_item(request: PortalRequest, code: str) -> HttpResponse:
+    """通过 / 退回修改 / 撤销审核 of one item."""
+    school = _school(request, code)
+    raw = request.POST.get("commitment", "")
+    if not raw.isdigit():
+        return HttpResponseBadRequest("缺少要审核的任务。".encode())
+    commitment = get_object_or_404(
+        Commitment.objects.select_related("item", "declaration"),
+        pk=int(raw),
+        declaration__school=school,
+        declaration__round__province=_province(request),
+    )
+    action = request.POST.get("action")
+    by, ip = request.user, client_ip(request)
+    try:
+        if action == "approve":
+            commitment.approve(by=by, ip=ip)
+            done = "已通过"
+        elif action == "return":
+            commitment.return_for_changes(by=by, comment=request.POST.get("comment", ""), ip=ip)
+            done = "已退回修改"
+        elif action == "undo":
+            commitment.undo_review(by=by, ip=ip)
+            done = "已撤销审核"
+        else:
+            return HttpResponseBadRequest("未知的操作。".encode())
+    except TransitionError as exc:
+        return _review_page(request, school, exc.status, exc.message)
+    messages.success(request, f"{commitment.item.code} {done}。")
+    return redirect(reverse("review:school_review", args=[school.code]) + f"#c{commitment.pk}")
+
+
+@province_required
+@require_POST
+def approve_all(request: PortalRequest, code: str) -> HttpResponse:
+    school = _school(request, code)
+    round_ = _round(request)
+    declaration = Declaration.objects.filter(round=round_, school=school).first()
+    if declaration is None:
+        return _review_page(request, school, 409, "该学校尚未填报。")
+    try:
+        count = declaration.approve_all(by=request.user, ip=client_ip(request))
+    except TransitionError as exc:
+        return _review_page(request, school, exc.status, exc.message)
+    messages.success(request, f"已通过全部 {count} 项待审核任务。")
+    return redirect("review:school_review", code=school.code)
+
+
+@province_required
+@require_POST
+def reopen(request: PortalRequest, code: str) -> HttpResponse:
+    """退回学校重新填报, at the school's request."""
+    school = _school(request, code)
+    round_ = _round(request)
+    declaration = Declaration.objects.filter(round=round_, school=school).first()
+    form = ReasonForm(request.POST)
+    if declaration is None:
+        return _review_page(request, school, 409, "该学校尚未填报。")
+    if not form.is_valid():
+        return _review_page(request, school, 400, "请填写退回原因（不超过500字）。", form)
+    try:
+        declaration.reopen(
+            by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
+        )
+    except TransitionError as exc:
+        return _review_page(request, school, exc.status, exc.message, form)
+    messages.success(request, "已退回学校重新填报，学校可以修改后重新提交。")
+    return redirect("review:school_review", code=school.code)
+
+
+# -- 省级承接 ----------------------------------------------------------------------------------
+
+
+def _own_page(
+    request: PortalRequest, form: CommitmentForm, status: int = 200, error: str | None = None
+) -> HttpResponse:
+    declaration = form.declaration
+    if declaration.status == DeclarationStatus.SUBMITTED:
+        return _own_preview(request, declaration, status, error)
+    return render(
+        request,
+        "review/own_form.html",
+        {
+            "form": form,
+            "declaration": declaration,
+            "round": declaration.round,
+            "editable": declaration.can_edit(request.user),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _own_preview(
+    request: PortalRequest, declaration: Declaration, status: int = 200, error: str | None = None
+) -> HttpResponse:
+    names = [name for name, _label in declaration.fund_fields]
+    commitments = {c.item_id: c for c in declaration.commitments.all()}
+    rows = []
+    for item in declaration.form_items():
+        c = commitments.get(item.pk)
+        rows.append((item, c, [getattr(c, n) for n in names] if c else []))
+    sums = declaration.summary()
+    return render(
+        request,
+        "review/own_preview.html",
+        {
+            "declaration": declaration,
+            "round": declaration.round,
+            "rows": rows,
+            "summaries": [("省级承接", sums["count"], sums["total"], [sums[n] for n in names])],
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@province_required
+@require_http_methods(["GET", "POST"])
+def own(request: PortalRequest) -> HttpResponse:
+    """省级承接: the province undertakes the province-level items itself."""
+    round_ = _round(request)
+    if round_ is None:
+        return render(request, "review/no_round.html", status=200)
+    declaration = Declaration.for_province(round_)
+    if request.method == "GET":
+        return _own_page(request, CommitmentForm(declaration, declaration.form_items()))
+    action = request.POST.get("action")
+    if action == "withdraw":
+        try:
+            declaration.withdraw(by=request.user, ip=client_ip(request))
+        except TransitionError as exc:
+            return _own_preview(request, declaration, exc.status, exc.message)
+        messages.success(request, "已撤回，可以继续修改。")
+        return redirect("review:own")
+    if action not in {"save", "submit"}:
+        return HttpResponseBadRequest("未知的操作。".encode())
+    if declaration.status == DeclarationStatus.SUBMITTED:
+        return _own_preview(request, declaration, 409, "省级承接已提交，本次操作没有做任何更改。")
+    form = CommitmentForm(declaration, declaration.form_items(), request.POST)
+    version = form.posted_version()
+    if version is None or not form.targets_this_declaration():
+        return _own_page(request, form, 400, "这个页面已过期，未保存。请刷新页面后重新填写。")
+    if not form.is_well_formed():
+        return _own_page(request, form, 400, "有填写错误，未保存。请按标红的提示修改后再保存。")
+    by, ip = request.user, client_ip(request)
+    try:
+        if action == "submit" and form.require_complete():
+            declaration.submit(by=by, rows=form.row_values(), contacts=None, version=version, ip=ip)
+            messages.success(request, "省级承接已提交。")
+            return redirect("review:own")
+        declaration.save_draft(by=by, rows=form.row_values(), contacts=None, version=version, ip=ip)
+    except TransitionError as exc:
+        return _own_page(request, form, exc.status, exc.message)
+    if action == "submit":
+        return _own_page(
+            request, form, 400, "提交未成功：还有未填写完整的项目（见标红处）。已填写的内容已保存。"
+        )
+    messages.success(request, "已保存。")
+    return redirect("review:own")
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+@province_required
+def export(request: PortalRequest) -> HttpResponseBase:
+    round_ = _round(request)
+    if round_ is None:
+        return render(request, "review/no_round.html")
+    return province_workbook_response(round_, beijing_today())
