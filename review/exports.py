@@ -1,20 +1,39 @@
-"""The province's workbook: by school, by item, and every commitment row."""
+"""The province's workbook, the national detail export and the ministry's published tables."""
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
+from review.national import Filters, counted
 from review.progress import intended, schools_with_progress
 from schools.choices import SchoolKind
+from schools.models import Province
 from tasks.choices import FUND_FIELDS, FUND_NAMES, ReviewStatus, SchoolStatus
-from tasks.exports import workbook_response, write_table
+from tasks.exports import (
+    AMOUNT_FORMAT,
+    BORDER,
+    HEADER_FILL,
+    QUANTITY_FORMAT,
+    XLSX,
+    attachment,
+    set_text,
+    workbook_response,
+    write_table,
+)
 from tasks.models import Commitment, Declaration, Item, Round
+
+if TYPE_CHECKING:
+    from review.models import ExportJob
 
 ZERO = Value(Decimal(0))
 FUND_HEADERS = [f"{label}（万元）" for _name, label in FUND_FIELDS]
@@ -152,17 +171,52 @@ BY_ITEM_HEADERS = [
 ]
 
 
-def detail(round_: Round) -> Iterator[list[Any]]:
-    """Every undertaken commitment of a submitted declaration, read from a cursor."""
+DETAIL_HEADERS = [
+    "省份",
+    "学校标识码",
+    "单位名称",
+    "单位类型",
+    "所在地市",
+    "填报状态",
+    "序号",
+    "工作任务",
+    "承接数量",
+    "汇总（万元）",
+    *FUND_HEADERS,
+    "省厅审核情况",
+    "修改意见",
+    "审核时间",
+]
+# Rows fetched from the database at a time: the export holds about two chunks, whatever the
+# number of rows.
+CHUNK = 1000
+DETAIL_WIDTHS = [10, 12, 30, 12, 10, 10, 8, 40, 10, 14, *[14] * 5, 12, 30, 16]
+
+
+def detail_rows(
+    filters: Filters, progress: Callable[[int], None] | None = None, every: int = 5000
+) -> Iterator[list[Any]]:
+    """Every counted commitment (意向承接) with its unit and review, read through a database
+    cursor in chunks so memory does not grow with the number of rows."""
     reviews = dict(ReviewStatus.choices)
+    kinds = dict(SchoolKind.choices)
+    statuses = dict(SchoolStatus.choices)
+    provinces = dict(Province.objects.values_list("code", "name"))
     rows = (
-        _round_commitments(round_)
-        .order_by("declaration__school__code", "item__task__number", "item__sub_number")
+        counted(filters)
+        .order_by(
+            "declaration__round__province",
+            "declaration__school__code",
+            "item__task__number",
+            "item__sub_number",
+        )
         .values_list(
+            "declaration__round__province",
             "declaration__school__code",
             "declaration__school__name",
             "declaration__school__kind",
             "declaration__school__city",
+            "declaration__school_status",
             "item__code",
             "item__text",
             "item__has_quantity",
@@ -174,25 +228,28 @@ def detail(round_: Round) -> Iterator[list[Any]]:
             "reviewed_at",
         )
     )
-    kinds = dict(SchoolKind.choices)
-    for (
+    for done, (
+        province,
         code,
         name,
         kind,
         city,
+        status,
         item_code,
         text,
         has_quantity,
         quantity,
         total,
         *rest,
-    ) in rows.iterator(chunk_size=2000):
+    ) in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
         funds, (review, comment, reviewed_at) = rest[:5], rest[5:]
         yield [
+            provinces[province],
             code or "",
-            name or f"{round_.province.name}（{PROVINCE_LEVEL}）",
+            name or f"{provinces[province]}（{PROVINCE_LEVEL}）",
             kinds.get(kind, PROVINCE_LEVEL),
             city or "",
+            statuses[status] if code else "已提交",
             item_code,
             text,
             quantity if has_quantity else "-",
@@ -200,24 +257,23 @@ def detail(round_: Round) -> Iterator[list[Any]]:
             *funds,
             reviews.get(review, "不需审核"),
             comment if review == ReviewStatus.RETURNED else "",
-            reviewed_at.strftime("%Y-%m-%d %H:%M") if reviewed_at else "",
+            timezone.localtime(reviewed_at).strftime("%Y-%m-%d %H:%M") if reviewed_at else "",
         ]
+        if progress is not None and done % every == 0:
+            progress(done)
 
 
-DETAIL_HEADERS = [
-    "学校标识码",
-    "单位名称",
-    "学校类型",
-    "所在地市",
-    "序号",
-    "工作任务",
-    "承接数量",
-    "汇总（万元）",
-    *FUND_HEADERS,
-    "省厅审核情况",
-    "修改意见",
-    "审核时间",
-]
+def write_national_detail(job: "ExportJob") -> None:
+    """The ExportJob's file: every commitment of the plan matching its filters."""
+    filters = Filters(plan=job.plan, **job.filters)
+    total = counted(filters).count()
+    type(job).objects.filter(pk=job.pk).update(rows_total=total)
+    workbook = Workbook(write_only=True)
+    write_table(
+        workbook, "承接明细", DETAIL_HEADERS, DETAIL_WIDTHS, detail_rows(filters, job.progress)
+    )
+    workbook.save(job.path)
+    job.progress(total)
 
 
 def province_workbook_response(round_: Round, today: date) -> FileResponse:
@@ -240,8 +296,8 @@ def province_workbook_response(round_: Round, today: date) -> FileResponse:
         workbook,
         "承接明细",
         DETAIL_HEADERS,
-        [12, 30, 12, 10, 8, 40, 10, 14, *[14] * 5, 12, 30, 16],
-        detail(round_),
+        DETAIL_WIDTHS,
+        detail_rows(Filters(plan=round_.plan, province=round_.province_id)),
     )
     stamp = today.strftime("%Y%m%d")
     code = round_.province.code
@@ -250,3 +306,66 @@ def province_workbook_response(round_: Round, today: date) -> FileResponse:
         f"{round_.province.name}_承接任务汇总_{stamp}.xlsx",
         f"province_{code}_{stamp}.xlsx",
     )
+
+
+# -- publishable tables -----------------------------------------------------------------------
+
+
+def published_table_response(
+    title: str,
+    subtitle: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    total: list[Any] | None,
+    widths: list[int],
+    today: date,
+) -> HttpResponse:
+    """One of the tables the ministry publishes, laid out to print: a title over the table,
+    the basis and date beneath it, bordered cells, a 合计 line, landscape, one page wide."""
+    workbook = Workbook()
+    ws = workbook.active
+    assert ws is not None
+    ws.title = title[:31]
+    width = len(headers)
+    set_text(ws.cell(1, 1), title).font = Font(name="黑体", bold=True, size=16)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 30
+    set_text(ws.cell(2, 1), subtitle).font = Font(size=10)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    ws.cell(2, 1).alignment = Alignment(horizontal="center")
+    for col, text in enumerate(headers, start=1):
+        cell = set_text(ws.cell(3, col), text)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    lines = [*rows, total] if total is not None else rows
+    for offset, values in enumerate(lines, start=4):
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(offset, col)
+            if isinstance(value, str):
+                set_text(cell, value)
+            else:
+                cell.value = value
+            if isinstance(value, Decimal):
+                cell.number_format = AMOUNT_FORMAT
+            elif isinstance(value, int):
+                cell.number_format = QUANTITY_FORMAT
+            cell.border = BORDER
+            cell.alignment = Alignment(vertical="center", wrap_text=isinstance(value, str))
+            if total is not None and values is total:
+                cell.font = Font(bold=True)
+    for col, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = w
+    ws.freeze_panes = "A4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    return attachment(response, f"{title}_{today:%Y%m%d}.xlsx", f"table_{today:%Y%m%d}.xlsx")

@@ -1,8 +1,11 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from schools.choices import SchoolKind
+from schools.models import Province, User
 from tasks.models import COMMENT_MAX, Item, Plan, Round
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
@@ -128,3 +131,38 @@ class ReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "请填写退回原因。"},
     )
+
+
+class ProvinceAdminForm(forms.Form):
+    username = forms.CharField(
+        label="用户名",
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="字母、数字和 @/./+/-/_，如 sx01。",
+    )
+    province = forms.ModelChoiceField(
+        label="省级单位", queryset=Province.objects.all(), empty_label="请选择"
+    )
+    password = forms.CharField(
+        label="初始密码",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="留空则由系统生成；对方首次登录时须修改。",
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(f"用户名“{username}”已存在。")
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password and cleaned.get("username"):
+            try:
+                validate_password(password, User(username=cleaned["username"]))
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned

@@ -134,12 +134,13 @@ class User(AbstractUser):
             return None
         return "无权管理该账号。"
 
-    def reset_password(self, *, by: "User") -> None:
-        """Back to the initial password 123456, to be changed at the next sign-in."""
+    def reset_password(self, *, by: "User", password: str = INITIAL_PASSWORD) -> None:
+        """Back to the initial password 123456 (or a temporary one), to be changed at the
+        next sign-in."""
         refusal = self.manage_refusal(by)
         if refusal:
             raise PermissionDenied(refusal)
-        self.set_password(INITIAL_PASSWORD)
+        self.set_password(password)
         self.must_change_password = True
         self.save(update_fields=["password", "must_change_password"])
 

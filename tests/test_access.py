@@ -2,8 +2,6 @@
 
 import pytest
 
-from tests.factories import ProvinceAdminFactory, SchoolUserFactory
-
 pytestmark = pytest.mark.django_db
 
 PAGES = {
@@ -50,26 +48,3 @@ def test_operator_goes_to_admin(client, django_user_model):
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/tasks/item/").status_code == 200
     assert client.get("/admin/schools/school/").status_code == 200
-
-
-def _schools(province, n):
-    for _ in range(n):
-        SchoolUserFactory(school__province=province)
-
-
-@pytest.mark.parametrize("n", [1, 6])
-def test_ministry_home_query_count_is_fixed(
-    client, reference_data, ministry_user, django_assert_max_num_queries, n
-):
-    from schools.models import Province
-
-    for province in Province.objects.all()[:n]:
-        _schools(province, 3)
-        ProvinceAdminFactory(province=province)
-    client.force_login(ministry_user)
-    with django_assert_max_num_queries(6):
-        response = client.get("/ministry/")
-    html = response.content.decode()
-    assert "新疆生产建设兵团" in html
-    assert response.context["totals"]["school_count"] == 3 * n
-    assert response.context["totals"]["admins"] == n

@@ -198,3 +198,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# National exports are written here, outside the web root, and served only to the ministry.
+EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
+EXPORTS_IN_BACKGROUND = True

@@ -21,3 +21,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not SQLite's shared-cache memory database: threads in the race tests must wait
     # for each other's write lock (busy timeout) as they do in production.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}  # noqa: F405
+
+# Exports run inside the request in tests, where the test's transaction is visible.
+EXPORTS_IN_BACKGROUND = False
+EXPORT_ROOT = BASE_DIR / "var" / "test-exports"  # noqa: F405

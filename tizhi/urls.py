@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from review.catalogue_admin import catalogue_site
 from tizhi import views
 
 urlpatterns = [
@@ -8,6 +9,8 @@ urlpatterns = [
     path("", include("schools.urls")),
     path("", include("tasks.urls")),
     path("", include("review.urls")),
+    # The ministry's catalogue maintenance (Django's admin, limited to the catalogue).
+    path("ministry/catalogue/", catalogue_site.urls),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

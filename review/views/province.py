@@ -68,7 +68,14 @@ def _school(request: PortalRequest, code: str) -> School:
 @province_required
 def home(request: PortalRequest) -> HttpResponse:
     """The province's progress: counts by status and kind, funding, and the school list."""
-    province, round_ = _province(request), _round(request)
+    return progress_page(request, _province(request))
+
+
+def progress_page(
+    request: PortalRequest, province: Province, readonly: bool = False
+) -> HttpResponse:
+    """本省进度 of `province`; the ministry opens it read-only."""
+    round_ = Round.current_for(province.code)
     schools = schools_with_progress(province, round_)
     listed = schools
     query = request.GET.get("q", "").strip()
@@ -109,6 +116,7 @@ def home(request: PortalRequest) -> HttpResponse:
             "kind_choices": SchoolKind.choices,
             "status_choices": SchoolStatus.choices,
             "sort_choices": SORT_CHOICES,
+            "readonly": readonly,
         },
     )
 
@@ -291,9 +299,11 @@ def _review_page(
     status: int = 200,
     error: str | None = None,
     reason_form: ReasonForm | None = None,
+    readonly: bool = False,
 ) -> HttpResponse:
-    """The review page; after a refused action it keeps what the admin typed."""
-    round_ = _round(request)
+    """The review page; after a refused action it keeps what the admin typed. The ministry
+    opens it read-only."""
+    round_ = Round.current_for(school.province_id)
     declaration = Declaration.for_school(school, round_) if round_ else None
     rows, events, summaries = [], [], []
     if declaration is not None and declaration.pk:
@@ -322,8 +332,10 @@ def _review_page(
             "rows": rows,
             "events": events,
             "summaries": summaries,
-            "reviewable": declaration is not None
+            "reviewable": not readonly
+            and declaration is not None
             and declaration.status == DeclarationStatus.SUBMITTED,
+            "readonly": readonly,
             "has_pending": any(c.review_status == ReviewStatus.PENDING for c, _v in rows),
             "reason_form": reason_form or ReasonForm(),
             "error": error,
@@ -440,7 +452,11 @@ def _own_page(
 
 
 def _own_preview(
-    request: PortalRequest, declaration: Declaration, status: int = 200, error: str | None = None
+    request: PortalRequest,
+    declaration: Declaration,
+    status: int = 200,
+    error: str | None = None,
+    readonly: bool = False,
 ) -> HttpResponse:
     names = [name for name, _label in declaration.fund_fields]
     commitments = {c.item_id: c for c in declaration.commitments.all()}
@@ -458,6 +474,7 @@ def _own_preview(
             "rows": rows,
             "summaries": [("省级承接", sums["count"], sums["total"], [sums[n] for n in names])],
             "error": error,
+            "readonly": readonly,
         },
         status=status,
     )

@@ -1,6 +1,9 @@
 """Schools in each state, built through the model methods as users would."""
 
-from tasks.models import Declaration
+from datetime import timedelta
+
+from schools.models import Province
+from tasks.models import Declaration, Round, beijing_today
 from tests.factories import SchoolUserFactory
 from tests.tasks.conftest import item
 from tests.tasks.helpers import full_row, row
@@ -30,3 +33,15 @@ def school_in_state(province, round_, state, admin, **school):
     elif state == "approved":
         declaration.approve_all(by=admin)
     return user.school
+
+
+def open_round_for(code):
+    province = Province.objects.get(code=code)
+    round_ = Round.objects.create(
+        plan_id=1,
+        province=province,
+        start_date=beijing_today() - timedelta(days=1),
+        end_date=beijing_today() + timedelta(days=9),
+    )
+    round_.items.set(round_.default_items())
+    return round_

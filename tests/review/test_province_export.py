@@ -102,11 +102,13 @@ def test_detail(workbook, data):
     header, body = table[0], table[1:]
     assert header[-3:] == ["省厅审核情况", "修改意见", "审核时间"]
     assert len(body) == 2 + 2 + 1  # approved and returned schools, and the province's item 5
-    returned = next(r for r in body if r[0] == data["returned"].code and r[4] == "3.2")
+    assert header[:3] == ["省份", "学校标识码", "单位名称"]
+    returned = next(r for r in body if r[1] == data["returned"].code and r[6] == "3.2")
+    assert returned[0] == "山西省" and returned[5] == "需修改"
     assert returned[-3] == "退回修改" and returned[-2] == "请核实" and returned[-1]
-    own = next(r for r in body if r[4] == "5")
-    assert own[1] == "山西省（省级承接）" and own[-3] == "不需审核"
-    assert isinstance(own[7], (int, float))
+    own = next(r for r in body if r[6] == "5")
+    assert own[2] == "山西省（省级承接）" and own[-3] == "不需审核"
+    assert isinstance(own[9], (int, float)) and own[14] == 50
 
 
 def test_export_needs_a_round(client, province_admin, shanxi):
