@@ -25,7 +25,7 @@
         return { label: label, data: data.intendedBySource[index], backgroundColor: palette[index] };
       })
     },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: "万元" } } } }
+    options: { scales: { x: { stacked: true, ticks: { autoSkip: false } }, y: { stacked: true, title: { display: true, text: "万元" } } } }
   });
 
   draw("progress-by-province", {
@@ -36,7 +36,8 @@
         { label: "单位数", data: data.units, backgroundColor: "#9ecae1" },
         { label: "已提交", data: data.submitted, backgroundColor: "#3182bd" }
       ]
-    }
+    },
+    options: { scales: { x: { ticks: { autoSkip: false } } } }
   });
 
   draw("funding-by-source", {
