@@ -41,5 +41,6 @@ def test_background_export_with_progress_and_download(
         page.get_by_role("link", name="下载 Excel 文件").click()
     download = info.value
     assert download.suggested_filename.startswith("全国承接明细_tzpy-2020_")
-    ws = load_workbook(download.path()).active
+    with open(download.path(), "rb") as stream:  # the saved download has no .xlsx suffix
+        ws = load_workbook(stream).active
     assert ws.max_row == 7 and ws["A2"].value == "山西省"
