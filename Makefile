@@ -8,7 +8,7 @@ PORT ?= 8000
 # The development server runs with DEBUG on unless told otherwise (README: settings).
 run: export DEBUG ?= 1
 
-.PHONY: run test e2e lint venv clean
+.PHONY: run test e2e bench lint venv clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,15 @@ e2e: $(VENV)/.installed-test
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	TIZHI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e ".[test,dev,bench]"
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
+# The national benchmark on PostgreSQL (BENCH_DATABASE, default postgres://postgres@127.0.0.1:5432);
+# writes docs/performance.md. See docs/performance.md for what it measures.
+bench: $(VENV)/.installed-bench
+	$(PY) -m tests.bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

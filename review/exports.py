@@ -194,7 +194,10 @@ DETAIL_WIDTHS = [10, 12, 30, 12, 10, 10, 8, 40, 10, 14, *[14] * 5, 12, 30, 16]
 
 
 def detail_rows(
-    filters: Filters, progress: Callable[[int], None] | None = None, every: int = 5000
+    filters: Filters,
+    progress: Callable[[int], None] | None = None,
+    every: int = 5000,
+    limit: int | None = None,
 ) -> Iterator[list[Any]]:
     """Every counted commitment (意向承接) with its unit and review, read through a database
     cursor in chunks so memory does not grow with the number of rows."""
@@ -228,6 +231,8 @@ def detail_rows(
             "reviewed_at",
         )
     )
+    if limit is not None:
+        rows = rows[:limit]  # benchmarks measure a given number of rows
     for done, (
         province,
         code,

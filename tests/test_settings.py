@@ -88,3 +88,19 @@ def test_suite_runs_on_the_expected_database():
         assert connection.vendor == expected
     else:
         assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_collectstatic_works_with_the_production_storage(tmp_path, settings):
+    """Whitenoise's manifest storage rewrites references inside CSS and JS; a missing file
+    (a source map, say) would stop a deployment at collectstatic."""
+    import io
+
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0, stdout=io.StringIO())
+    assert (tmp_path / "staticfiles.json").exists()

@@ -20,6 +20,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and as the framework's floor in benchmarks: no database, no template."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", status=403)
 
