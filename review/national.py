@@ -68,20 +68,32 @@ def counted(filters: Filters, basis: str = INTENDED) -> QuerySet[Commitment]:
     return rows
 
 
-def _sums(prefix: str, condition: Q | None = None) -> dict[str, Any]:
-    """Count, quantity, total and the five sources, as `<prefix>_<name>`."""
+def _sums(prefix: str, condition: Q | None = None, per_item: bool = False) -> dict[str, Any]:
+    """Count, units, quantity, total and the five sources, as `<prefix>_<name>`.
+
+    Grouped by item, a unit has at most one row (one commitment per item and declaration),
+    so units are the rows: no COUNT(DISTINCT), which would make PostgreSQL sort every row.
+    """
+    units = (
+        Count("pk", filter=condition)
+        if per_item
+        else Count("declaration", filter=condition, distinct=True)
+    )
     return {
         f"{prefix}_count": Count("pk", filter=condition),
-        f"{prefix}_units": Count("declaration", filter=condition, distinct=True),
+        f"{prefix}_units": units,
         f"{prefix}_quantity": Coalesce(Sum("quantity", filter=condition), Value(0)),
         f"{prefix}_total": Coalesce(Sum("total", filter=condition), ZERO),
         **{f"{prefix}_{n}": Coalesce(Sum(n, filter=condition), ZERO) for n in FUND_NAMES},
     }
 
 
-def _both(filters: Filters) -> tuple[QuerySet[Commitment], dict[str, Any]]:
+def _both(filters: Filters, per_item: bool = False) -> tuple[QuerySet[Commitment], dict[str, Any]]:
     """Intended rows with aggregates for both bases (approved is a subset of intended)."""
-    return counted(filters), {**_sums("i"), **_sums("a", approved_q())}
+    return counted(filters), {
+        **_sums("i", per_item=per_item),
+        **_sums("a", approved_q(), per_item=per_item),
+    }
 
 
 def units(filters: Filters) -> QuerySet[School]:
@@ -123,6 +135,9 @@ def province_rows(filters: Filters) -> list[dict[str, Any]]:
         )
     }
     rows, aggregates = _both(filters)
+    # Per province the page shows registered and submitted units (counted on schools above),
+    # not undertaking units: leaving those out spares PostgreSQL a COUNT(DISTINCT) sort.
+    aggregates = {k: v for k, v in aggregates.items() if not k.endswith("_units")}
     schools_only = rows.filter(declaration__school__isnull=False)
     by_province = {
         row["declaration__round__province"]: row
@@ -138,7 +153,7 @@ def province_rows(filters: Filters) -> list[dict[str, Any]]:
             .filter(declaration__school__isnull=True)
             .order_by()
             .values("declaration__round__province")
-            .annotate(**_sums("o"))
+            .annotate(**{k: v for k, v in _sums("o").items() if k != "o_units"})
         }
     result = []
     for province in provinces:
@@ -150,15 +165,19 @@ def province_rows(filters: Filters) -> list[dict[str, Any]]:
                 "province": province,
                 "units": schools.get("n_units", 0),
                 "submitted": schools.get("n_submitted", 0),
-                **{key: sums.get(key, _zero(key)) for key in _keys("i") + _keys("a")},
-                **{key: own_sums.get(key, _zero(key)) for key in _keys("o")},
+                **{
+                    key: sums.get(key, _zero(key))
+                    for key in _keys("i", units=False) + _keys("a", units=False)
+                },
+                **{key: own_sums.get(key, _zero(key)) for key in _keys("o", units=False)},
             }
         )
     return result
 
 
-def _keys(prefix: str) -> list[str]:
-    return [f"{prefix}_{name}" for name in ("count", "units", "quantity", "total", *FUND_NAMES)]
+def _keys(prefix: str, units: bool = True) -> list[str]:
+    names = ("count", "units", "quantity", "total", *FUND_NAMES)
+    return [f"{prefix}_{name}" for name in names if units or name != "units"]
 
 
 def _zero(key: str) -> Any:
@@ -168,13 +187,19 @@ def _zero(key: str) -> Any:
 
 def total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The 合计 line of province_rows()."""
-    keys = ["units", "submitted", *_keys("i"), *_keys("a"), *_keys("o")]
+    keys = [
+        "units",
+        "submitted",
+        *_keys("i", units=False),
+        *_keys("a", units=False),
+        *_keys("o", units=False),
+    ]
     return {key: sum((row[key] for row in rows), _zero(key)) for key in keys}
 
 
 def item_rows(filters: Filters) -> list[dict[str, Any]]:
     """One row per on-platform item of the plan: units, quantity and funding on both bases."""
-    rows, aggregates = _both(filters)
+    rows, aggregates = _both(filters, per_item=True)
     if filters.selects_schools:
         rows = rows.filter(declaration__school__isnull=False)
     sums = {row["item"]: row for row in rows.order_by().values("item").annotate(**aggregates)}
@@ -199,7 +224,8 @@ def provinces_by_item(filters: Filters, basis: str) -> list[dict[str, Any]]:
         counted(filters, basis)
         .order_by()
         .values("item", "declaration__round__province")
-        .annotate(units=Count("declaration", distinct=True), quantity=Sum("quantity"))
+        # One row per unit and item, so counting rows counts units.
+        .annotate(units=Count("pk"), quantity=Sum("quantity"))
     )
     by_item: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
     for row in per_pair:

@@ -221,8 +221,8 @@ def write_table(
     """A sheet with a frozen, styled header row and one row per item of `rows`.
 
     `workbook` is in write-only mode, so rows go to disk as they come and memory stays
-    flat. Text is written as text, Decimal amounts as numbers with two decimals, integers as
-    whole numbers.
+    flat. Text is written as text (never as a formula), Decimal amounts as numbers with two
+    decimals, integers as numbers.
     """
     ws = workbook.create_sheet(title)
     for col, width in enumerate(widths, start=1):
@@ -242,15 +242,19 @@ def write_table(
         ws.append([_cell(ws, value) for value in values])
 
 
-def _cell(ws: Any, value: Any) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    elif isinstance(value, Decimal):
+def _cell(ws: Any, value: Any) -> Any:
+    """A value as write-only openpyxl should get it. Plain values go through its one reused
+    cell; only amounts (for their number format) and text that looks like a formula get a
+    cell of their own, which costs (docs/performance.md: export)."""
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(ws, value=value)
         cell.number_format = AMOUNT_FORMAT
-    elif isinstance(value, int) and not isinstance(value, bool):
-        cell.number_format = QUANTITY_FORMAT
-    return cell
+        return cell
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def workbook_response(workbook: Workbook, filename: str, fallback: str) -> FileResponse:

@@ -486,13 +486,19 @@ class Declaration(models.Model):
     def for_school(cls, school: School, round_: Round) -> "Declaration":
         """The school's declaration, or an unsaved one if the school has not saved yet."""
         found = cls.objects.filter(round=round_, school=school).first()
-        return found or cls(round=round_, school=school)
+        if found is None:
+            return cls(round=round_, school=school)
+        found.round, found.school = round_, school  # already loaded: no query to reach them
+        return found
 
     @classmethod
     def for_province(cls, round_: Round) -> "Declaration":
         """The province's own declaration (省级承接) for its round, saved or not."""
         found = cls.objects.filter(round=round_, school__isnull=True).first()
-        return found or cls(round=round_, school=None)
+        if found is None:
+            return cls(round=round_, school=None)
+        found.round = round_
+        return found
 
     def _ensure_saved(self) -> None:
         """Create the row on first save; a concurrent first save finds the other's row."""

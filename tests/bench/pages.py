@@ -17,13 +17,11 @@ setup_django()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from schools.models import User  # noqa: E402
 from tasks.choices import SchoolStatus  # noqa: E402
 from tasks.models import Declaration, Item, Round  # noqa: E402
-
-setup_test_environment()
 
 
 def pick_users() -> dict[str, Any]:

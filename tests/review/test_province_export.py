@@ -114,3 +114,27 @@ def test_detail(workbook, data):
 def test_export_needs_a_round(client, province_admin, shanxi):
     client.force_login(province_admin)
     assert "本省尚未开放本行动计划的申报" in client.get(URL).content.decode()
+
+
+def test_export_queries_do_not_depend_on_the_provinces_own_declaration(
+    client, province_admin, shanxi, open_round
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    school_in_state(shanxi, open_round, "approved", province_admin)
+    client.force_login(province_admin)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            b"".join(client.get(URL).streaming_content)
+        return len(ctx.captured_queries)
+
+    without = count()
+    Declaration.for_province(open_round).submit(
+        by=province_admin,
+        rows={item("5").pk: full_row(item("5"), provincial_funds=1)},
+        contacts=None,
+        version=0,
+    )
+    assert count() == without

@@ -148,3 +148,26 @@ def test_export_with_the_fifth_source(client, school_user, open_round):
 def test_only_the_school_exports_its_sheet(client, province_admin):
     client.force_login(province_admin)
     assert client.get(URL).status_code == 403
+
+
+def test_write_table_keeps_formula_like_text_as_text(tmp_path):
+    from decimal import Decimal
+
+    from openpyxl import Workbook
+
+    from tasks.exports import write_table
+
+    workbook = Workbook(write_only=True)
+    write_table(
+        workbook,
+        "表",
+        ["文字", "金额", "数量"],
+        [10, 10, 10],
+        iter([["=SUM(A1:A9)", Decimal("1.5"), 3], ["普通文字", Decimal("0"), 0]]),
+    )
+    workbook.save(tmp_path / "t.xlsx")
+    ws = load_workbook(tmp_path / "t.xlsx").active
+    first = ws[2]
+    assert first[0].value == "=SUM(A1:A9)" and first[0].data_type == "s"
+    assert first[1].value == 1.5 and first[1].number_format == "#,##0.00"
+    assert first[2].value == 3 and ws["A3"].value == "普通文字"
