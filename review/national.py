@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from schools.choices import SchoolKind
 from schools.models import Province, School
 from tasks.choices import FUND_NAMES, DeclarationStatus, ItemScope, ReviewStatus, SchoolStatus
-from tasks.models import Commitment, Item, Plan, Round
+from tasks.models import Commitment, Declaration, Item, Plan, Round
 
 ZERO = Value(Decimal(0))
 SUBMITTED_STATES = [
@@ -253,15 +253,45 @@ def provinces_by_item(filters: Filters, basis: str) -> list[dict[str, Any]]:
     return result
 
 
+def counted_units(filters: Filters, basis: str) -> dict[str, int]:
+    """Per province, the declarations with at least one counted row: the units of
+    counted(). Counted on declarations, so PostgreSQL need not sort every commitment to
+    count distinct declarations."""
+    declarations = Declaration.objects.filter(
+        round__plan=filters.plan, status=DeclarationStatus.SUBMITTED, item_count__gt=0
+    )
+    if basis == APPROVED:
+        approved = Commitment.objects.filter(
+            declaration=OuterRef("pk"), undertaken=True, review_status=ReviewStatus.APPROVED
+        )
+        declarations = declarations.filter(Q(school__isnull=True) | Exists(approved))
+    if filters.province:
+        declarations = declarations.filter(round__province_id=filters.province)
+    if filters.kind:
+        declarations = declarations.filter(school__kind=filters.kind)
+    if filters.status:
+        declarations = declarations.filter(school_status=filters.status)
+    return dict(
+        declarations.order_by()
+        .values_list("round__province")
+        .annotate(n=Count("pk"))
+        .values_list("round__province", "n")
+    )
+
+
 def provinces_table(filters: Filters, basis: str) -> list[dict[str, Any]]:
     """分省承接任务（项目）数量汇总表: per province, units, placements and funding by source."""
+    aggregates = {k: v for k, v in _sums("s").items() if k != "s_units"}
     sums = {
         row["declaration__round__province"]: row
         for row in counted(filters, basis)
         .order_by()
         .values("declaration__round__province")
-        .annotate(**_sums("s"))
+        .annotate(**aggregates)
     }
+    units = counted_units(filters, basis)
+    for code, row in sums.items():
+        row["s_units"] = units.get(code, 0)
     provinces = Province.objects.all()
     if filters.province:
         provinces = provinces.filter(code=filters.province)
