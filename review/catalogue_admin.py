@@ -78,7 +78,16 @@ class CategoryInline(MinistryOnly, admin.TabularInline):
 class PlanForm(forms.ModelForm):
     class Meta:
         model = Plan
-        fields = ["code", "name", "document_no", "start_year", "end_year", "is_current"]
+        fields = [
+            "code",
+            "name",
+            "document_no",
+            "start_year",
+            "end_year",
+            "is_current",
+            "report_deadline_month",
+            "report_deadline_day",
+        ]
 
     def _get_validation_exclusions(self) -> Any:
         # "Only one current plan" is kept by save_model below, which retires the old current

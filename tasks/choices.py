@@ -30,6 +30,18 @@ class SchoolStatus(models.TextChoices):
     APPROVED = "approved", "已通过"
 
 
+class FileKind(models.TextChoices):
+    """Files the platform accepts, as the user knows them."""
+
+    PDF = "pdf", "PDF"
+    DOC = "doc", "DOC"
+    DOCX = "docx", "DOCX"
+    XLS = "xls", "XLS"
+    XLSX = "xlsx", "XLSX"
+    JPG = "jpg", "JPG"
+    PNG = "png", "PNG"
+
+
 class WindowState(models.TextChoices):
     NOT_STARTED = "not_started", "尚未开始"
     OPEN = "open", "进行中"
@@ -46,6 +58,33 @@ class AuditAction(models.TextChoices):
     RETURN = "return", "退回修改"
     UNDO = "undo", "撤销审核"
     REOPEN = "reopen", "退回学校重新填报"
+    REPORT_SAVE = "report_save", "保存绩效填报"
+    REPORT_SUBMIT = "report_submit", "提交绩效填报"
+    REPORT_RETURN = "report_return", "退回绩效填报"
+    REPORT_EVALUATE = "report_evaluate", "评价年度绩效"
+    FILE_UPLOAD = "file_upload", "上传文件"
+    FILE_DELETE = "file_delete", "删除文件"
+
+
+class ReportProgress(models.TextChoices):
+    NOT_STARTED = "not_started", "未启动"
+    IN_PROGRESS = "in_progress", "进行中"
+    DONE = "done", "已完成"
+
+
+class ReportStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "未填报"
+    DRAFT = "draft", "填报中"
+    SUBMITTED = "submitted", "已提交"
+    RETURNED = "returned", "退回修改"
+    EVALUATED = "evaluated", "已评价"
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", "优秀"
+    GOOD = "good", "良好"
+    PASS = "pass", "合格"
+    FAIL = "fail", "不合格"
 
 
 FUND_FIELDS = (

@@ -1,14 +1,12 @@
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, F, Prefetch, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -26,12 +24,20 @@ from tasks.choices import (
     SchoolStatus,
     WindowState,
 )
-
-# Rounds close at 24:00 Beijing time on their end date, wherever the server runs.
-BEIJING = ZoneInfo("Asia/Shanghai")
-MAX_AMOUNT = Decimal("99999999.99")  # 万元; the funding columns are below 100,000,000
-MAX_QUANTITY = 100000
-COMMENT_MAX = 500
+from tasks.transitions import (
+    BEIJING,
+    COMMENT_MAX,
+    MAX_AMOUNT,
+    MAX_QUANTITY,
+    InvalidInput,
+    InvalidState,
+    LockedTransitions,
+    NotAllowed,
+    StaleVersion,
+    TransitionError,
+    WindowClosed,
+    beijing_today,
+)
 
 
 class PlanQuerySet(models.QuerySet["Plan"]):
@@ -50,6 +56,9 @@ class PlanQuerySet(models.QuerySet["Plan"]):
 class Plan(models.Model):
     """An action plan published by the ministry, e.g. 职业教育提质培优行动计划（2020—2023年）."""
 
+    # The default deadline of a reporting year: 31 December for the 2020–2023 plan,
+    # 15 December for the 2023 reform tasks (set in 目录维护).
+
     code = models.SlugField("代码", max_length=32, unique=True)
     name = models.CharField("名称", max_length=100, unique=True)
     document_no = models.CharField("文号", max_length=50, blank=True)
@@ -57,6 +66,10 @@ class Plan(models.Model):
     end_year = models.PositiveSmallIntegerField("结束年份")
     is_current = models.BooleanField(
         "当前计划", default=False, help_text="首页和一览表默认显示的计划；只能有一个。"
+    )
+    report_deadline_month = models.PositiveSmallIntegerField("年度绩效填报截止月", default=12)
+    report_deadline_day = models.PositiveSmallIntegerField(
+        "年度绩效填报截止日", default=31, help_text="教育部开放年度填报时的默认截止日期。"
     )
 
     objects = PlanQuerySet.as_manager()
@@ -166,10 +179,6 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
-
-
-def beijing_today(at: datetime | None = None) -> date:
-    return timezone.localtime(at or timezone.now(), BEIJING).date()
 
 
 class Round(models.Model):
@@ -285,36 +294,6 @@ class Round(models.Model):
         return self.items.select_related("task").order_by("task__number", "sub_number")
 
 
-class TransitionError(Exception):
-    """A state change refused; `message` is shown to the user, `status` is the HTTP status."""
-
-    status = 409
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotAllowed(TransitionError):
-    status = 403
-
-
-class WindowClosed(TransitionError):
-    status = 403
-
-
-class StaleVersion(TransitionError):
-    status = 409
-
-
-class InvalidState(TransitionError):
-    status = 409
-
-
-class InvalidInput(TransitionError):
-    status = 400
-
-
 @dataclass(frozen=True)
 class RowValues:
     """What a unit entered for one item: the tick, the quantity and funding in 万元."""
@@ -382,7 +361,7 @@ def _fund_sum() -> Any:
     return total
 
 
-class Declaration(models.Model):
+class Declaration(LockedTransitions, models.Model):
     """A unit's answer to a round: one per school, plus one for the province's own items.
 
     Every change of state goes through one of the methods below. Each runs in one
@@ -436,6 +415,9 @@ class Declaration(models.Model):
                 name="one_province_declaration_per_round",
             ),
         ]
+
+    unique_key = ("round_id", "school_id")
+    lock_related = ("round", "school")
 
     def __str__(self) -> str:
         return f"{self.school or self.round.province}（{self.get_status_display()}）"
@@ -499,42 +481,6 @@ class Declaration(models.Model):
             return cls(round=round_, school=None)
         found.round = round_
         return found
-
-    def _ensure_saved(self) -> None:
-        """Create the row on first save; a concurrent first save finds the other's row."""
-        if self.pk is not None:
-            return
-        try:
-            with transaction.atomic():
-                self.save(force_insert=True)
-        except IntegrityError:
-            self.pk = (
-                Declaration.objects.filter(round_id=self.round_id, school_id=self.school_id)
-                .values_list("pk", flat=True)
-                .get()
-            )
-
-    @contextmanager
-    def _atomic(self) -> Iterator[None]:
-        """A transition's transaction. If it fails, a declaration it created is rolled back
-        with it, so this instance must forget its primary key too."""
-        new = self.pk is None
-        try:
-            with transaction.atomic():
-                yield
-        except BaseException:
-            if new:
-                self.pk = None
-                self._state.adding = True
-            raise
-
-    def _locked(self) -> "Declaration":
-        self._ensure_saved()
-        return (
-            Declaration.objects.select_for_update(of=("self",))
-            .select_related("round", "school")
-            .get(pk=self.pk)
-        )
 
     # -- rules -----------------------------------------------------------------------------
 
@@ -1109,10 +1055,23 @@ class Commitment(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to a declaration, when, from where, and what changed."""
+    """Who did what to a declaration or a yearly report, when, from where, and what changed."""
 
     declaration = models.ForeignKey(
-        Declaration, on_delete=models.CASCADE, related_name="events", verbose_name="承接申报"
+        Declaration,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name="承接申报",
+        null=True,
+        blank=True,
+    )
+    report = models.ForeignKey(
+        "tasks.UnitReport",
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name="年度绩效填报",
+        null=True,
+        blank=True,
     )
     commitment = models.ForeignKey(
         Commitment,
@@ -1135,7 +1094,17 @@ class AuditEvent(models.Model):
         ordering = ["declaration", "at", "pk"]
         verbose_name = "操作记录"
         verbose_name_plural = "操作记录"
-        indexes = [models.Index(fields=["declaration", "at"])]
+        indexes = [
+            models.Index(fields=["declaration", "at"]),
+            models.Index(fields=["report", "at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="audit_event_has_one_subject",
+                condition=Q(declaration__isnull=False, report__isnull=True)
+                | Q(declaration__isnull=True, report__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
@@ -1188,3 +1157,50 @@ class AuditEvent(models.Model):
             version=declaration.version,
             changes=changes,
         )
+
+    @classmethod
+    def record_report(
+        cls,
+        report: "UnitReport",
+        user: User,
+        action: AuditAction,
+        ip: str | None,
+        changes: dict[str, Any],
+    ) -> "AuditEvent":
+        return cls.objects.create(
+            report=report,
+            user=user,
+            ip=ip or None,
+            action=action,
+            version=report.version,
+            changes=changes,
+        )
+
+
+# The yearly performance reports live in their own module; importing it here registers their
+# models with the app.
+from tasks.reporting import (  # noqa: E402
+    EvidenceFile,
+    ProvinceDeadline,
+    ProvinceSummaryReport,
+    ReportingYear,
+    ReportRow,
+    UnitReport,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Category",
+    "Commitment",
+    "Declaration",
+    "EvidenceFile",
+    "Item",
+    "Plan",
+    "ProvinceDeadline",
+    "ProvinceSummaryReport",
+    "ReportRow",
+    "ReportingYear",
+    "Round",
+    "Task",
+    "UnitReport",
+]

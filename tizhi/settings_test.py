@@ -9,9 +9,14 @@ from tizhi.settings import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Tests render templates without running collectstatic first.
+# Tests render templates without running collectstatic first, and keep uploads apart.
+PRIVATE_FILES_ROOT = BASE_DIR / "var" / "test-files"  # noqa: F405
 STORAGES = {
     **STORAGES,
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_FILES_ROOT), "base_url": None},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True

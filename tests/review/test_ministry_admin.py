@@ -135,6 +135,8 @@ def test_ministry_adds_a_plan_and_opens_it_to_provinces(client, school_user):
             "start_year": "2023",
             "end_year": "2025",
             "is_current": "on",
+            "report_deadline_month": "12",
+            "report_deadline_day": "15",
             **management("categories", 1),
             "categories-0-number": "1",
             "categories-0-name": "建设市域产教联合体",
