@@ -3,6 +3,7 @@
 import re
 import unicodedata
 from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,7 @@ from django import forms
 from django.http import QueryDict
 
 from schools.forms import ContactForm
-from tasks.choices import FUND_NAMES
+from tasks.choices import FUND_LABELS, FUND_NAMES, ReportProgress
 from tasks.models import (
     MAX_AMOUNT,
     MAX_QUANTITY,
@@ -20,6 +21,7 @@ from tasks.models import (
     Item,
     RowValues,
 )
+from tasks.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures, UnitReport
 from tasks.templatetags.tasks_extras import amount
 
 ROW_KEY = re.compile(r"^i(\d+)-")
@@ -301,3 +303,228 @@ class CommitmentForm:
         """(name, label, value) of each funding column's total, in column order."""
         totals = self.summary()
         return [(name, label, totals[name]) for name, label in self.fund_fields]
+
+
+# -- the yearly report ------------------------------------------------------------------------
+
+
+class DoneField(forms.IntegerField):
+    """本年完成数量: a whole number, 0 allowed (nothing completed this year)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            required=False,
+            min_value=0,
+            max_value=MAX_QUANTITY,
+            error_messages={
+                "invalid": "完成数量应为整数。",
+                "min_value": "完成数量不能为负数。",
+                "max_value": f"完成数量不能超过{MAX_QUANTITY}。",
+            },
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            **kwargs,
+        )
+
+    def to_python(self, value: Any) -> int | None:
+        return super().to_python(_normalise(value))
+
+
+class ReportRowForm(forms.Form):
+    """One approved commitment's figures for the year."""
+
+    progress = forms.ChoiceField(
+        label="进展",
+        required=False,
+        choices=[("", "请选择"), *ReportProgress.choices],
+        error_messages={"invalid_choice": "请选择进展。"},
+    )
+    narrative = forms.CharField(
+        label="情况说明",
+        required=False,
+        max_length=NARRATIVE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NARRATIVE_MAX}),
+        error_messages={"max_length": f"情况说明不能超过{NARRATIVE_MAX}字。"},
+    )
+    explanation = forms.CharField(
+        label="未达计划说明",
+        required=False,
+        max_length=NARRATIVE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NARRATIVE_MAX}),
+        error_messages={"max_length": f"未达计划说明不能超过{NARRATIVE_MAX}字。"},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        commitment: Commitment,
+        report: UnitReport,
+        earlier: dict[str, Any],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.commitment = commitment
+        self.report = report
+        self.earlier = earlier
+        self.fund_names = report.fund_names(commitment)
+        if commitment.item.has_quantity:
+            self.fields["quantity"] = DoneField(label="本年完成数量")
+        for name in self.fund_names:
+            self.fields[f"spent_{name}"] = AmountField(label=f"{FUND_LABELS[name]}（本年实际）")
+        self.files_list: list[Any] = []
+
+    @property
+    def item(self) -> Any:
+        return self.commitment.item
+
+    def values(self) -> RowFigures:
+        data = getattr(self, "cleaned_data", {})
+        return RowFigures(
+            progress=data.get("progress") or "",
+            quantity=data.get("quantity"),
+            narrative=(data.get("narrative") or "").strip(),
+            explanation=(data.get("explanation") or "").strip(),
+            **{f"spent_{n}": data.get(f"spent_{n}") for n in self.fund_names},
+        )
+
+    def require_complete(self) -> bool:
+        messages = {
+            "progress": "请选择进展。",
+            "quantity": "请填写本年完成数量，没有完成填0。",
+            "narrative": "请填写情况说明。",
+            "explanation": "累计完成未达到计划，请说明原因。",
+        }
+        missing = self.report.missing(self.commitment, self.values(), self.earlier)
+        for name in missing:
+            self.add_error(name, messages.get(name, "请填写本年实际投入，无投入请填0。"))
+        return not missing
+
+    # -- display: planned, earlier years, this year, cumulative --------------------------
+
+    def _shown(self) -> RowFigures:
+        if self.is_bound:
+            return self.values()
+        return RowFigures(**{k: v for k, v in self.initial.items() if k in _FIGURE_NAMES})
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The rows of the small table under each commitment."""
+        shown = self._shown()
+        lines = []
+        if self.commitment.item.has_quantity:
+            earlier = self.earlier.get("quantity", 0)
+            lines.append(
+                {
+                    "label": "数量",
+                    "planned": self.commitment.quantity,
+                    "earlier": earlier,
+                    "field": self["quantity"],
+                    "total": earlier + (shown.quantity or 0),
+                    "amount": False,
+                }
+            )
+        for name in self.fund_names:
+            earlier = self.earlier.get(f"spent_{name}", Decimal(0))
+            this_year = getattr(shown, f"spent_{name}") or Decimal(0)
+            lines.append(
+                {
+                    "label": f"{FUND_LABELS[name]}（万元）",
+                    "planned": getattr(self.commitment, name),
+                    "earlier": earlier,
+                    "field": self[f"spent_{name}"],
+                    "total": earlier + this_year,
+                    "amount": True,
+                }
+            )
+        return lines
+
+    def planned_total(self) -> Decimal:
+        return self.commitment.total or Decimal(0)
+
+    def cumulative_total(self) -> Decimal:
+        earlier = sum((self.earlier.get(n, Decimal(0)) for n in SPENT_FIELDS), Decimal(0))
+        return earlier + self._shown().spent_total()
+
+    def flagged(self) -> bool:
+        return self.report.shortfall(self.commitment, self._shown(), self.earlier)
+
+
+_FIGURE_NAMES = {f.name for f in dataclass_fields(RowFigures)}
+
+
+class ReportForm:
+    """The whole yearly report: one ReportRowForm per approved commitment, and the version."""
+
+    def __init__(self, report: UnitReport, data: QueryDict | None = None) -> None:
+        self.report = report
+        self.data = data
+        commitments = list(report.approved_commitments())
+        earlier = report.earlier_figures() if report.school_id else {}
+        stored = (
+            {r.commitment_id: r for r in report.rows.prefetch_related("files")} if report.pk else {}
+        )
+        self.rows: list[ReportRowForm] = []
+        for commitment in commitments:
+            row = stored.get(commitment.pk)
+            initial = _display_figures(RowFigures.of(row)) if row else {}
+            form = ReportRowForm(
+                data,
+                prefix=f"r{commitment.pk}",
+                commitment=commitment,
+                report=report,
+                earlier=earlier.get(commitment.pk, {}),
+                initial=initial,
+            )
+            form.files_list = list(row.files.all()) if row else []
+            self.rows.append(form)
+        self.errors: list[str] = []
+
+    def posted_version(self) -> int | None:
+        assert self.data is not None
+        value = self.data.get("version", "")
+        return int(value) if value.isdigit() else None
+
+    def targets_this_report(self) -> bool:
+        assert self.data is not None
+        return self.data.get("report", "") == str(self.report.pk or "new")
+
+    def is_well_formed(self) -> bool:
+        assert self.data is not None
+        ok = all(row.is_valid() for row in self.rows)
+        offered = {str(row.commitment.pk) for row in self.rows}
+        found = {m.group(1) for key in self.data if (m := REPORT_KEY.match(key))}
+        if found - offered:
+            self.errors.append("提交的数据包含不在本校已通过承接任务中的项目，未保存。请刷新页面。")
+            ok = False
+        return ok
+
+    def require_complete(self) -> bool:
+        ok = all([row.require_complete() for row in self.rows])
+        if not self.report.annual_report:
+            self.errors.append("请先上传年度工作报告，再提交。")
+            ok = False
+        return ok
+
+    def row_values(self) -> dict[int, RowFigures]:
+        return {row.commitment.pk: row.values() for row in self.rows}
+
+    def error_count(self) -> int:
+        return len(self.errors) + sum(len(row.errors) for row in self.rows)
+
+
+REPORT_KEY = re.compile(r"^r(\d+)-")
+
+
+def _display_figures(figures: RowFigures) -> dict[str, Any]:
+    return {
+        name: amount(value) if isinstance(value, Decimal) else value
+        for name, value in asdict(figures).items()
+    }
+
+
+class UploadForm(forms.Form):
+    """A file for the 年度工作报告 (no commitment) or for one row's 佐证材料."""
+
+    file = forms.FileField(
+        label="选择文件",
+        error_messages={"required": "请选择要上传的文件。", "empty": "文件是空的。"},
+    )
+    commitment = forms.IntegerField(required=False, widget=forms.HiddenInput)

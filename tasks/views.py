@@ -1,14 +1,28 @@
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from schools.access import PortalRequest, school_required
 from schools.lib import client_ip
+from schools.models import School
 from tasks.choices import DeclarationStatus, ItemScope, ReviewStatus
 from tasks.exports import school_workbook_response
-from tasks.forms import CommitmentForm
-from tasks.models import Declaration, Plan, Round, TransitionError, beijing_today
+from tasks.files import display_name, open_file
+from tasks.forms import CommitmentForm, ReportForm, UploadForm
+from tasks.models import (
+    Commitment,
+    Declaration,
+    EvidenceFile,
+    Plan,
+    ProvinceSummaryReport,
+    ReportingYear,
+    Round,
+    TransitionError,
+    UnitReport,
+    beijing_today,
+)
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
@@ -270,3 +284,172 @@ def export(request: PortalRequest) -> HttpResponse:
     if round_ is None or declaration is None:
         return _no_round(request)
     return school_workbook_response(declaration, beijing_today())
+
+
+# -- 年度绩效 (yearly performance reports) ----------------------------------------------------
+
+
+def _reporting_years(school: School) -> list[ReportingYear]:
+    """Years the school reports in: those of plans in which it has approved commitments."""
+    plans = (
+        Commitment.objects.filter(
+            declaration__school=school,
+            declaration__status=DeclarationStatus.SUBMITTED,
+            review_status=ReviewStatus.APPROVED,
+        )
+        .values("declaration__round__plan")
+        .distinct()
+    )
+    return list(
+        ReportingYear.objects.filter(plan__in=plans).select_related("plan").order_by("-year")
+    )
+
+
+def _report_for(request: PortalRequest, year_id: int) -> UnitReport:
+    school = request.user.school
+    assert school is not None
+    year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    if year not in _reporting_years(school):
+        raise Http404("本校在该年度没有需要填报绩效的承接任务。")
+    return UnitReport.for_school(school, year)
+
+
+@school_required
+def reporting(request: PortalRequest) -> HttpResponse:
+    """年度绩效: the years the school reports in, with their deadlines and states."""
+    school = request.user.school
+    assert school is not None
+    years = _reporting_years(school)
+    reports = {
+        r.reporting_year_id: r
+        for r in UnitReport.objects.filter(school=school, reporting_year__in=years)
+    }
+    rows = [(year, reports.get(year.pk), year.deadline_for(school.province_id)) for year in years]
+    return render(request, "tasks/reporting_index.html", {"rows": rows})
+
+
+def _report_page(
+    request: PortalRequest, form: ReportForm, status: int = 200, error: str | None = None
+) -> HttpResponse:
+    report = form.report
+    return render(
+        request,
+        "tasks/report_form.html",
+        {
+            "form": form,
+            "report": report,
+            "year": report.reporting_year,
+            "editable": report.can_edit(request.user),
+            "error": error,
+            "upload_form": UploadForm(),
+        },
+        status=status,
+    )
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def report(request: PortalRequest, year_id: int) -> HttpResponse:
+    """One year's report: a block per approved commitment, 保存 and 提交."""
+    unit_report = _report_for(request, year_id)
+    if request.method == "GET":
+        return _report_page(request, ReportForm(unit_report))
+    action = request.POST.get("action")
+    if action not in {"save", "submit"}:
+        return HttpResponseBadRequest("未知的操作。".encode())
+    form = ReportForm(unit_report, request.POST)
+    version = form.posted_version()
+    if version is None or not form.targets_this_report():
+        return _report_page(
+            request, form, 400, "这个页面已过期或不属于本校，未保存。请刷新页面后重新填写。"
+        )
+    if not form.is_well_formed():
+        return _report_page(request, form, 400, "有填写错误，未保存。请按标红的提示修改后再保存。")
+    by, ip = request.user, client_ip(request)
+    try:
+        if action == "submit" and form.require_complete():
+            unit_report.submit(by=by, rows=form.row_values(), version=version, ip=ip)
+            messages.success(request, "年度绩效已提交，等待省级评价。")
+            return redirect("tasks:report", year_id=year_id)
+        unit_report.save_draft(by=by, rows=form.row_values(), version=version, ip=ip)
+    except TransitionError as exc:
+        return _report_page(request, form, exc.status, exc.message)
+    if action == "submit":
+        return _report_page(
+            request, form, 400, "提交未成功：还有未填写完整的项目（见标红处）。已填写的内容已保存。"
+        )
+    messages.success(request, "已保存。")
+    return redirect("tasks:report", year_id=year_id)
+
+
+@school_required
+@require_POST
+def report_upload(request: PortalRequest, year_id: int) -> HttpResponse:
+    """Upload the 年度工作报告 or a row's 佐证材料."""
+    unit_report = _report_for(request, year_id)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        error = "；".join(str(e) for errors in form.errors.values() for e in errors)
+        return _report_page(request, ReportForm(unit_report), 400, error)
+    upload = form.cleaned_data["file"]
+    by, ip = request.user, client_ip(request)
+    try:
+        if form.cleaned_data["commitment"]:
+            unit_report.add_evidence(
+                by=by, commitment_id=form.cleaned_data["commitment"], upload=upload, ip=ip
+            )
+        else:
+            unit_report.attach_annual_report(by=by, upload=upload, ip=ip)
+    except TransitionError as exc:
+        return _report_page(request, ReportForm(unit_report), exc.status, exc.message)
+    messages.success(request, f"已上传“{display_name(upload.name or '')}”。")
+    return redirect("tasks:report", year_id=year_id)
+
+
+@school_required
+@require_POST
+def report_file_delete(request: PortalRequest, year_id: int, file_id: int) -> HttpResponse:
+    unit_report = _report_for(request, year_id)
+    try:
+        unit_report.remove_evidence(by=request.user, evidence_id=file_id, ip=client_ip(request))
+    except TransitionError as exc:
+        return _report_page(request, ReportForm(unit_report), exc.status, exc.message)
+    messages.success(request, "已删除佐证材料。")
+    return redirect("tasks:report", year_id=year_id)
+
+
+# -- files: served only to those allowed ------------------------------------------------------
+
+
+def _serve(stored: str, filename: str) -> FileResponse:
+    try:
+        handle = open_file(stored)
+    except FileNotFoundError as exc:
+        raise Http404("文件不存在。") from exc
+    return FileResponse(handle, as_attachment=True, filename=filename)
+
+
+@login_required
+def annual_report_file(request: PortalRequest, report_id: int) -> FileResponse:
+    found = get_object_or_404(UnitReport.objects.select_related("school"), pk=report_id)
+    if not found.annual_report or not found.can_read(request.user):
+        raise Http404("文件不存在。")
+    return _serve(found.annual_report, found.annual_report_name)
+
+
+@login_required
+def evidence_file(request: PortalRequest, file_id: int) -> FileResponse:
+    found = get_object_or_404(
+        EvidenceFile.objects.select_related("row__report__school"), pk=file_id
+    )
+    if not found.row.report.can_read(request.user):
+        raise Http404("文件不存在。")
+    return _serve(found.stored_name, found.original_name)
+
+
+@login_required
+def summary_file(request: PortalRequest, file_id: int) -> FileResponse:
+    found = get_object_or_404(ProvinceSummaryReport, pk=file_id)
+    if not found.can_read(request.user):
+        raise Http404("文件不存在。")
+    return _serve(found.stored_name, found.original_name)

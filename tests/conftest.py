@@ -64,3 +64,19 @@ def sign_in(
         "next": next_url,
     }
     return client.post(f"/login/{role}/", data, REMOTE_ADDR=ip)
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings, tmp_path):
+    """Each test stores uploads in a folder of its own (Django resets its storages when
+    STORAGES changes)."""
+    root = tmp_path / "private"
+    settings.PRIVATE_FILES_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None},
+        },
+    }
+    return root
