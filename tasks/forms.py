@@ -3,7 +3,6 @@
 import re
 import unicodedata
 from dataclasses import asdict
-from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 from typing import Any
 
@@ -359,9 +358,11 @@ class ReportRowForm(forms.Form):
         commitment: Commitment,
         report: UnitReport,
         earlier: dict[str, Any],
+        stored: RowFigures | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.stored = stored or RowFigures()
         self.commitment = commitment
         self.report = report
         self.earlier = earlier
@@ -401,9 +402,8 @@ class ReportRowForm(forms.Form):
     # -- display: planned, earlier years, this year, cumulative --------------------------
 
     def _shown(self) -> RowFigures:
-        if self.is_bound:
-            return self.values()
-        return RowFigures(**{k: v for k, v in self.initial.items() if k in _FIGURE_NAMES})
+        """What the page shows: the typed values after a post, else what is stored."""
+        return self.values() if self.is_bound else self.stored
 
     def lines(self) -> list[dict[str, Any]]:
         """The rows of the small table under each commitment."""
@@ -447,9 +447,6 @@ class ReportRowForm(forms.Form):
         return self.report.shortfall(self.commitment, self._shown(), self.earlier)
 
 
-_FIGURE_NAMES = {f.name for f in dataclass_fields(RowFigures)}
-
-
 class ReportForm:
     """The whole yearly report: one ReportRowForm per approved commitment, and the version."""
 
@@ -464,14 +461,15 @@ class ReportForm:
         self.rows: list[ReportRowForm] = []
         for commitment in commitments:
             row = stored.get(commitment.pk)
-            initial = _display_figures(RowFigures.of(row)) if row else {}
+            stored_figures = RowFigures.of(row) if row else None
             form = ReportRowForm(
                 data,
                 prefix=f"r{commitment.pk}",
                 commitment=commitment,
                 report=report,
                 earlier=earlier.get(commitment.pk, {}),
-                initial=initial,
+                stored=stored_figures,
+                initial=_display_figures(stored_figures) if stored_figures else {},
             )
             form.files_list = list(row.files.all()) if row else []
             self.rows.append(form)

@@ -4,7 +4,21 @@ import re
 from html.parser import HTMLParser
 
 # ASCII words that are names, not untranslated UI text.
-ALLOWED_WORDS = {"csv", "xlsx", "excel", "wps", "cookie", "gbk", "utf"}
+ALLOWED_WORDS = {
+    "csv",
+    "xlsx",
+    "excel",
+    "wps",
+    "cookie",
+    "gbk",
+    "utf",
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "jpg",
+    "png",
+}
 UNLABELLED_OK = {"hidden", "submit", "button", "reset", "image"}
 
 

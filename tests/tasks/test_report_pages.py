@@ -1,0 +1,302 @@
+"""年度绩效 pages through Django's client, and who may download which file."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from schools.models import Province
+from tasks.choices import ReportStatus
+from tasks.models import (
+    Declaration,
+    EvidenceFile,
+    ProvinceSummaryReport,
+    ReportingYear,
+    ReportRow,
+    Task,
+    UnitReport,
+    beijing_today,
+)
+from tests.factories import MinistryUserFactory, ProvinceAdminFactory, SchoolUserFactory
+from tests.html_checks import check_page
+from tests.review.helpers import school_in_state
+from tests.samples import EXECUTABLE, PDF
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def approved(shanxi, open_round, province_admin):
+    return school_in_state(shanxi, open_round, "approved", province_admin)
+
+
+@pytest.fixture
+def reporting(reference_data):
+    return ReportingYear.objects.create(
+        plan_id=1, year=2021, deadline=beijing_today() + timedelta(days=10)
+    )
+
+
+@pytest.fixture
+def client(client, approved, reporting):
+    client.force_login(approved.account)
+    return client
+
+
+def url(year, suffix=""):
+    return f"/school/reporting/{year.pk}/{suffix}"
+
+
+def commitments(school):
+    return {c.item.code: c for c in Declaration.objects.get(school=school).commitments.all()}
+
+
+def post(school, report, rows, action="save", version=None):
+    data = {
+        "action": action,
+        "report": str(report.pk or "new"),
+        "version": str(report.version if version is None else version),
+    }
+    found = commitments(school)
+    for code, fields in rows.items():
+        for name, value in fields.items():
+            data[f"r{found[code].pk}-{name}"] = value
+    return data
+
+
+def full(quantity=True):
+    fields = {
+        "progress": "in_progress",
+        "narrative": "按计划推进",
+        "spent_school_funds": "1",
+        "spent_industry_funds": "0",
+        "spent_sponsor_funds": "0",
+        "spent_local_funds": "2.5",
+    }
+    if quantity:
+        fields["quantity"] = "1"
+    return fields
+
+
+def test_index_lists_the_year(client, reporting):
+    html = client.get("/school/reporting/").content.decode()
+    assert "2021年度" in html and url(reporting) in html
+
+
+def test_form_shows_each_approved_item_with_planned_figures(client, reporting, approved):
+    html = client.get(url(reporting)).content.decode()
+    for label in [
+        "3.2 进展",
+        "3.2 本年完成数量",
+        "3.2 学校自筹（本年实际）",
+        "3.2 情况说明",
+        "3.2 佐证材料",
+        "1 地市县投入（本年实际）",
+    ]:
+        assert f'aria-label="{label}"' in html, label
+    assert 'aria-label="1 本年完成数量"' not in html
+    assert "年度工作报告" in html and "往年累计" in html and "累计" in html
+    check_page(html, names=(approved.account.username,))
+
+
+def test_save_and_cumulative_figures(client, reporting, approved):
+    report = UnitReport.for_school(approved, reporting)
+    response = client.post(url(reporting), post(approved, report, {"3.2": full()}))
+    assert response.status_code == 302
+    row = ReportRow.objects.get()
+    assert (row.quantity, str(row.spent_local_funds)) == (1, "2.50")
+    html = client.get(url(reporting)).content.decode()
+    assert "已保存。" in html
+    # 3.2's cumulative money this year: 1 + 0 + 0 + 2.5.
+    assert re.search(
+        r"合计（万元）</th><td class=\"num\">10</td><td></td><td></td>"
+        r"<td class=\"num\">3\.5</td>",
+        html,
+    )
+
+
+def test_submit_incomplete_saves_and_marks(client, reporting, approved):
+    report = UnitReport.for_school(approved, reporting)
+    response = client.post(url(reporting), post(approved, report, {"3.2": full()}, action="submit"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "提交未成功" in html and "请选择进展。" in html and "请先上传年度工作报告" in html
+    assert ReportRow.objects.count() == 1
+
+
+def test_submit_complete(client, reporting, approved):
+    report = UnitReport.for_school(approved, reporting)
+    client.post(url(reporting, "upload/"), {"file": SimpleUploadedFile("报告.pdf", PDF)})
+    report = UnitReport.objects.get()
+    response = client.post(
+        url(reporting),
+        post(approved, report, {"3.2": full(), "1": full(quantity=False)}, action="submit"),
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SUBMITTED
+    html = client.get(url(reporting)).content.decode()
+    assert 'value="save"' not in html and "已提交" in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("quantity", "-1", "完成数量不能为负数。"),
+        ("quantity", "1.5", "完成数量应为整数。"),
+        ("spent_school_funds", "abc", "请填写数字（单位：万元），无投入请填0。"),
+        ("spent_school_funds", "-2", "金额不能为负数。"),
+        ("spent_school_funds", "NaN", "请填写数字（单位：万元），无投入请填0。"),
+        ("narrative", "字" * 2001, "情况说明不能超过2000字。"),
+        ("progress", "finished", "请选择进展。"),
+    ],
+)
+def test_malformed_values_change_nothing(client, reporting, approved, field, value, message):
+    report = UnitReport.for_school(approved, reporting)
+    client.post(url(reporting), post(approved, report, {"3.2": full()}))
+    report = UnitReport.objects.get()
+    before = list(ReportRow.objects.values_list("quantity", "spent_school_funds", "narrative"))
+    response = client.post(
+        url(reporting), post(approved, report, {"3.2": {**full(), field: value}})
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert (
+        list(ReportRow.objects.values_list("quantity", "spent_school_funds", "narrative")) == before
+    )
+
+
+def test_a_row_that_is_not_the_schools(
+    client, reporting, approved, shanxi, open_round, province_admin
+):
+    other = school_in_state(shanxi, open_round, "approved", province_admin)
+    report = UnitReport.for_school(approved, reporting)
+    data = post(approved, report, {"3.2": full()})
+    data[f"r{commitments(other)['1'].pk}-narrative"] = "不是本校的"
+    assert client.post(url(reporting), data).status_code == 400
+    assert not ReportRow.objects.exists()
+
+
+def test_stale_page(client, reporting, approved):
+    report = UnitReport.for_school(approved, reporting)
+    client.post(url(reporting), post(approved, report, {"3.2": full()}))
+    report = UnitReport.objects.get()
+    stale = post(approved, report, {"3.2": {**full(), "narrative": "旧页面"}})
+    client.post(url(reporting), post(approved, report, {"3.2": full()}))
+    response = client.post(url(reporting), stale)
+    assert response.status_code == 409 and "旧页面" in response.content.decode()
+    assert ReportRow.objects.get().narrative == "按计划推进"
+
+
+def test_after_the_deadline_read_only(client, reporting, approved):
+    ReportingYear.objects.filter(pk=reporting.pk).update(
+        deadline=beijing_today() - timedelta(days=1)
+    )
+    html = client.get(url(reporting)).content.decode()
+    assert "截止，现在只能查看" in html and 'value="save"' not in html
+    report = UnitReport.for_school(approved, reporting)
+    response = client.post(url(reporting), post(approved, report, {"3.2": full()}))
+    assert response.status_code == 403
+    assert not ReportRow.objects.exists()
+    upload = client.post(url(reporting, "upload/"), {"file": SimpleUploadedFile("a.pdf", PDF)})
+    assert upload.status_code == 403
+
+
+def test_upload_refusals_store_nothing(client, reporting, approved, private_files):
+    for name, content, message in [
+        ("程序.pdf", EXECUTABLE, "改了扩展名"),
+        ("程序.exe", PDF, "只能上传"),
+        ("大.pdf", PDF + bytes(20 * 1024 * 1024), "不能超过20MB"),
+    ]:
+        response = client.post(
+            url(reporting, "upload/"), {"file": SimpleUploadedFile(name, content)}
+        )
+        assert response.status_code == 400 and message in response.content.decode()
+    assert not private_files.exists() or not [p for p in private_files.rglob("*") if p.is_file()]
+    assert client.post(url(reporting, "upload/"), {}).status_code == 400
+
+
+def test_evidence_upload_and_delete(client, reporting, approved, private_files):
+    c = commitments(approved)["3.2"]
+    response = client.post(
+        url(reporting, "upload/"),
+        {"file": SimpleUploadedFile("..\\..\\佐证.pdf", PDF), "commitment": c.pk},
+    )
+    assert response.status_code == 302
+    evidence = EvidenceFile.objects.get()
+    assert evidence.original_name == "佐证.pdf"
+    html = client.get(url(reporting)).content.decode()
+    assert f"/files/evidence/{evidence.pk}/" in html
+    client.post(url(reporting, f"files/{evidence.pk}/delete/"))
+    assert not EvidenceFile.objects.exists()
+
+
+def test_a_school_without_approved_items_has_no_report(
+    reporting, shanxi, open_round, province_admin
+):
+    school = school_in_state(shanxi, open_round, "submitted", province_admin)
+    client = Client()
+    client.force_login(school.account)
+    assert client.get(url(reporting)).status_code == 404
+    assert "目前没有需要填报的年度绩效" in client.get("/school/reporting/").content.decode()
+
+
+# -- who may download which file ----------------------------------------------------------
+
+
+@pytest.fixture
+def files(approved, reporting, province_admin):
+    report = UnitReport.for_school(approved, reporting)
+    report.attach_annual_report(by=approved.account, upload=SimpleUploadedFile("年报.pdf", PDF))
+    report.add_evidence(
+        by=approved.account,
+        commitment_id=commitments(approved)["1"].pk,
+        upload=SimpleUploadedFile("证明.pdf", PDF),
+    )
+    summary = ProvinceSummaryReport.upload(
+        by=province_admin,
+        year=reporting,
+        task=Task.objects.get(number=3),
+        upload=SimpleUploadedFile("总结.pdf", PDF),
+    )
+    return {
+        "annual": f"/files/annual/{report.pk}/",
+        "evidence": f"/files/evidence/{EvidenceFile.objects.get().pk}/",
+        "summary": f"/files/summary/{summary.pk}/",
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("owner", {"annual": 200, "evidence": 200, "summary": 404}),
+        ("other_school", {"annual": 404, "evidence": 404, "summary": 404}),
+        ("province", {"annual": 200, "evidence": 200, "summary": 200}),
+        ("other_province", {"annual": 404, "evidence": 404, "summary": 404}),
+        ("ministry", {"annual": 200, "evidence": 200, "summary": 200}),
+    ],
+)
+def test_files_are_served_only_to_those_allowed(files, approved, province_admin, who, expected):
+    user = {
+        "owner": approved.account,
+        "other_school": SchoolUserFactory(school__province=approved.province),
+        "province": province_admin,
+        "other_province": ProvinceAdminFactory(province=Province.objects.get(code="41")),
+        "ministry": MinistryUserFactory(),
+    }[who]
+    client = Client()
+    client.force_login(user)
+    for kind, path in files.items():
+        response = client.get(path)
+        assert response.status_code == expected[kind], (who, kind)
+        if response.status_code == 200:
+            assert b"".join(response.streaming_content) == PDF
+            assert "attachment" in response["Content-Disposition"]
+
+
+def test_anonymous_cannot_download(files):
+    for path in files.values():
+        response = Client().get(path)
+        assert response.status_code == 302 and response.url.startswith("/?next=")
