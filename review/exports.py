@@ -34,6 +34,7 @@ from tasks.models import Commitment, Declaration, Item, Round
 
 if TYPE_CHECKING:
     from review.models import ExportJob
+    from tasks.models import ReportingYear
 
 ZERO = Value(Decimal(0))
 FUND_HEADERS = [f"{label}（万元）" for _name, label in FUND_FIELDS]
@@ -279,6 +280,60 @@ def write_national_detail(job: "ExportJob") -> None:
     )
     workbook.save(job.path)
     job.progress(total)
+
+
+def write_report_rows(job: "ExportJob") -> None:
+    """The ExportJob's file: every unit's report rows of its reporting year."""
+    from review.reporting import REPORT_ROW_HEADERS, report_rows, report_rows_values
+
+    year = job.reporting_year
+    assert year is not None
+    total = report_rows_values(year).count()
+    type(job).objects.filter(pk=job.pk).update(rows_total=total)
+    workbook = Workbook(write_only=True)
+
+    def counted_rows() -> Iterator[list[Any]]:
+        for done, row in enumerate(report_rows(year), start=1):
+            if done % 5000 == 0:
+                job.progress(done)
+            yield row
+
+    write_table(
+        workbook,
+        "年度绩效明细",
+        REPORT_ROW_HEADERS,
+        [10, 12, 30, 12, 10, 8, 8, 40, 8, 10, 10, 10, 12, *[14] * 5, 14, 14, 40, 30, 10],
+        counted_rows(),
+    )
+    workbook.save(job.path)
+    job.progress(total)
+
+
+def reporting_workbook_response(year: "ReportingYear", today: date) -> FileResponse:
+    """Planned against completed, per item nationally and per item and province."""
+    from review.reporting import PLANNED_HEADERS, planned_against_done
+
+    workbook = Workbook(write_only=True)
+    widths = [8, 40, 10, 10, 10, 14, 14, *[12] * 10]
+    write_table(
+        workbook,
+        "全国（按任务）",
+        PLANNED_HEADERS,
+        widths,
+        planned_against_done(year, by_province=False),
+    )
+    write_table(
+        workbook,
+        "分省（按任务）",
+        ["省份", *PLANNED_HEADERS],
+        [10, *widths],
+        planned_against_done(year, by_province=True),
+    )
+    return workbook_response(
+        workbook,
+        f"年度绩效_计划与完成_{year.plan.code}_{year.year}_{today:%Y%m%d}.xlsx",
+        f"reporting_{year.year}_{today:%Y%m%d}.xlsx",
+    )
 
 
 def province_workbook_response(round_: Round, today: date) -> FileResponse:

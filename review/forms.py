@@ -1,3 +1,4 @@
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -6,7 +7,8 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from schools.choices import SchoolKind
 from schools.models import Province, User
-from tasks.models import COMMENT_MAX, Item, Plan, Round
+from tasks.choices import Grade
+from tasks.models import COMMENT_MAX, Item, Plan, ReportingYear, Round, Task
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
 
@@ -165,4 +167,108 @@ class ProvinceAdminForm(forms.Form):
                 validate_password(password, User(username=cleaned["username"]))
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
+        return cleaned
+
+
+class ProvinceDeadlineForm(forms.Form):
+    deadline = forms.DateField(
+        label="本省截止日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="可早于教育部的截止日期；留空则使用教育部的截止日期。",
+        error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
+    )
+
+    def __init__(self, *args: Any, national: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.national = national
+
+    def clean_deadline(self) -> Any:
+        deadline = self.cleaned_data["deadline"]
+        if deadline and deadline > self.national:
+            raise forms.ValidationError(
+                f"本省截止日期不能晚于教育部的截止日期（{self.national:%Y-%m-%d}）。"
+            )
+        return deadline
+
+
+class EvaluationForm(forms.Form):
+    grade = forms.ChoiceField(
+        label="评价等级",
+        choices=Grade.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择评价等级。", "invalid_choice": "请选择评价等级。"},
+    )
+    comment = forms.CharField(
+        label="评价意见",
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写评价意见。", "max_length": "评价意见不能超过500字。"},
+    )
+
+
+class ReportReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="退回意见",
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写退回意见。", "max_length": "退回意见不能超过500字。"},
+    )
+
+
+class TaskChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.number}. {obj.text[:40]}"
+
+
+class SummaryUploadForm(forms.Form):
+    task = TaskChoiceField(
+        label="重点任务",
+        queryset=Task.objects.none(),
+        empty_label="请选择任务",
+        error_messages={"required": "请选择任务。", "invalid_choice": "请选择任务。"},
+    )
+    file = forms.FileField(
+        label="省级总结报告",
+        error_messages={"required": "请选择要上传的文件。", "empty": "文件是空的。"},
+    )
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        task = self.fields["task"]
+        assert isinstance(task, forms.ModelChoiceField)
+        task.queryset = Task.objects.filter(plan=plan, on_platform=True).order_by("number")
+
+
+class ReportingYearForm(forms.Form):
+    plan = forms.ModelChoiceField(label="行动计划", queryset=Plan.objects.all(), empty_label=None)
+    year = forms.IntegerField(
+        label="年度", min_value=2000, max_value=2100, error_messages={"required": "请填写年度。"}
+    )
+    deadline = forms.DateField(
+        label="截止日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="留空则按行动计划的默认截止日（如12月31日、12月15日）。",
+        error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        plan, year = cleaned.get("plan"), cleaned.get("year")
+        if plan and year:
+            if ReportingYear.objects.filter(plan=plan, year=year).exists():
+                self.add_error("year", f"{plan.name}的{year}年度已经开放。")
+            elif not plan.start_year < year <= plan.end_year + 1:
+                self.add_error(
+                    "year",
+                    f"年度应在{plan.start_year + 1}至{plan.end_year + 1}之间（从承接的第二年起）。",
+                )
+            if not cleaned.get("deadline") and "year" not in self.errors:
+                try:
+                    cleaned["deadline"] = date(
+                        year, plan.report_deadline_month, plan.report_deadline_day
+                    )
+                except ValueError:
+                    self.add_error("deadline", "行动计划的默认截止日无效，请填写截止日期。")
         return cleaned

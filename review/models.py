@@ -13,6 +13,11 @@ STALE_AFTER = timedelta(minutes=2)
 logger = logging.getLogger(__name__)
 
 
+class ExportKind(models.TextChoices):
+    COMMITMENTS = "commitments", "全国承接明细"
+    REPORT_ROWS = "report_rows", "年度绩效明细"
+
+
 class ExportStatus(models.TextChoices):
     PENDING = "pending", "排队中"
     RUNNING = "running", "生成中"
@@ -24,7 +29,17 @@ class ExportJob(models.Model):
     """A national export built outside the request, so no proxy or worker timeout cuts it off;
     its page shows how far along it is and offers the file when done."""
 
+    kind = models.CharField(
+        "内容", max_length=16, choices=ExportKind.choices, default=ExportKind.COMMITMENTS
+    )
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, verbose_name="行动计划")
+    reporting_year = models.ForeignKey(
+        "tasks.ReportingYear",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name="年度",
+    )
     filters = models.JSONField("筛选条件", default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="申请人"
@@ -50,7 +65,14 @@ class ExportJob(models.Model):
 
     @property
     def path(self) -> Path:
-        return Path(settings.EXPORT_ROOT) / f"national-{self.pk}.xlsx"
+        return Path(settings.EXPORT_ROOT) / f"{self.kind}-{self.pk}.xlsx"
+
+    @property
+    def download_name(self) -> str:
+        stamp = (self.finished_at or self.created_at).strftime("%Y%m%d")
+        if self.kind == ExportKind.REPORT_ROWS and self.reporting_year:
+            return f"年度绩效明细_{self.plan.code}_{self.reporting_year.year}_{stamp}.xlsx"
+        return f"全国承接明细_{self.plan.code}_{stamp}.xlsx"
 
     @property
     def filters_label(self) -> str:
@@ -105,7 +127,7 @@ class ExportJob(models.Model):
 
 
 def _run(pk: int) -> None:
-    from review.exports import write_national_detail
+    from review.exports import write_national_detail, write_report_rows
 
     if settings.EXPORTS_IN_BACKGROUND:
         close_old_connections()  # a fresh connection for this thread
@@ -113,7 +135,10 @@ def _run(pk: int) -> None:
     try:
         job.path.parent.mkdir(parents=True, exist_ok=True)
         ExportJob.objects.filter(pk=pk).update(status=ExportStatus.RUNNING)
-        write_national_detail(job)
+        if job.kind == ExportKind.REPORT_ROWS:
+            write_report_rows(job)
+        else:
+            write_national_detail(job)
         ExportJob.objects.filter(pk=pk).update(
             status=ExportStatus.DONE, finished_at=timezone.now(), updated_at=timezone.now()
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review.views import ministry, province
+from review.views import ministry, province, reporting
 
 app_name = "review"
 
@@ -22,6 +22,58 @@ urlpatterns = [
     path("province/schools/<str:code>/reopen/", province.reopen, name="reopen"),
     path("province/own/", province.own, name="own"),
     path("province/export/", province.export, name="export"),
+    path("province/reporting/", reporting.province_index, name="reporting_province"),
+    path(
+        "province/reporting/<int:year_id>/",
+        reporting.province_year,
+        name="reporting_province_year",
+    ),
+    path(
+        "province/reporting/<int:year_id>/deadline/",
+        reporting.province_deadline,
+        name="reporting_province_deadline",
+    ),
+    path(
+        "province/reporting/<int:year_id>/summary/",
+        reporting.province_summary,
+        name="reporting_province_summary",
+    ),
+    path(
+        "province/reporting/<int:year_id>/schools/<str:code>/",
+        reporting.province_report,
+        name="reporting_province_report",
+    ),
+    path(
+        "province/reporting/<int:year_id>/schools/<str:code>/evaluate/",
+        reporting.province_evaluate,
+        name="reporting_province_evaluate",
+    ),
+    path(
+        "province/reporting/<int:year_id>/schools/<str:code>/return/",
+        reporting.province_return,
+        name="reporting_province_return",
+    ),
+    path("ministry/reporting/", reporting.ministry_index, name="reporting_ministry"),
+    path(
+        "ministry/reporting/<int:year_id>/",
+        reporting.ministry_year,
+        name="reporting_ministry_year",
+    ),
+    path(
+        "ministry/reporting/<int:year_id>/export/",
+        reporting.ministry_export,
+        name="reporting_ministry_export",
+    ),
+    path(
+        "ministry/reporting/<int:year_id>/rows-export/",
+        reporting.ministry_rows_export,
+        name="reporting_ministry_rows_export",
+    ),
+    path(
+        "ministry/reporting/<int:year_id>/schools/<str:code>/",
+        reporting.ministry_report,
+        name="reporting_ministry_report",
+    ),
     path("ministry/", ministry.home, name="ministry_home"),
     path("ministry/tables/provinces/", ministry.provinces_table_view, name="table_provinces"),
     path("ministry/tables/items/", ministry.items_table_view, name="table_items"),

@@ -235,7 +235,7 @@ def exports(request: PortalRequest) -> HttpResponse:
         )
         job.start()
         return redirect("review:export_job", pk=job.pk)
-    jobs = list(ExportJob.objects.select_related("plan", "requested_by")[:20])
+    jobs = list(ExportJob.objects.select_related("plan", "requested_by", "reporting_year")[:20])
     return render(request, "review/exports.html", {**_filter_context(filters, plans), "jobs": jobs})
 
 
@@ -251,13 +251,7 @@ def export_download(request: PortalRequest, pk: int) -> HttpResponseBase:
     job = get_object_or_404(ExportJob, pk=pk, status=ExportStatus.DONE)
     if not job.path.exists():
         raise Http404("文件已清理，请重新生成。")
-    stamp = (job.finished_at or job.created_at).strftime("%Y%m%d")
-    response = FileResponse(
-        job.path.open("rb"),
-        as_attachment=True,
-        filename=f"全国承接明细_{job.plan.code}_{stamp}.xlsx",
-    )
-    return response
+    return FileResponse(job.path.open("rb"), as_attachment=True, filename=job.download_name)
 
 
 # -- read-only province pages -----------------------------------------------------------------

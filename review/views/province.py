@@ -18,6 +18,8 @@ from review.progress import (
     schools_with_progress,
     status_counts,
 )
+from review.reporting import status_counts as reporting_status_counts
+from review.reporting import units as reporting_units
 from schools.access import PortalRequest, province_required
 from schools.choices import SchoolKind
 from schools.imports import SchoolImportError, SchoolRow, check_rows, import_schools, save_rows
@@ -30,6 +32,7 @@ from tasks.models import (
     Commitment,
     Declaration,
     Plan,
+    ReportingYear,
     Round,
     TransitionError,
     beijing_today,
@@ -117,6 +120,11 @@ def progress_page(
             "status_choices": SchoolStatus.choices,
             "sort_choices": SORT_CHOICES,
             "readonly": readonly,
+            # Yearly reporting under way: how far the province's units are.
+            "reporting": [
+                (year, reporting_status_counts(reporting_units(year, province.code)))
+                for year in ReportingYear.open_years()
+            ],
         },
     )
 

@@ -1,0 +1,311 @@
+"""年度绩效 for the province (its units' reports, evaluation, 省级总结报告, its deadline) and the
+ministry (opening years, progress by province, the exports)."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from review.exports import reporting_workbook_response
+from review.forms import (
+    EvaluationForm,
+    ProvinceDeadlineForm,
+    ReportingYearForm,
+    ReportReturnForm,
+    SummaryUploadForm,
+)
+from review.models import ExportJob, ExportKind
+from review.reporting import grade_counts, progress_by_province, status_counts, units
+from schools.access import PortalRequest, ministry_required, province_required
+from schools.lib import client_ip
+from schools.models import School
+from tasks.choices import Grade, ReportStatus
+from tasks.forms import ReportForm
+from tasks.models import (
+    AuditEvent,
+    ProvinceDeadline,
+    ProvinceSummaryReport,
+    ReportingYear,
+    Task,
+    TransitionError,
+    UnitReport,
+    beijing_today,
+)
+
+PAGE_SIZE = 50
+
+
+def _province_code(request: PortalRequest) -> str:
+    assert request.user.province_id is not None
+    return request.user.province_id
+
+
+# -- the province ---------------------------------------------------------------------------
+
+
+@province_required
+def province_index(request: PortalRequest) -> HttpResponse:
+    years = list(ReportingYear.objects.select_related("plan"))
+    code = _province_code(request)
+    rows = [(year, year.deadline_for(code), year.is_open_for(code)) for year in years]
+    return render(request, "review/reporting_province_index.html", {"rows": rows})
+
+
+def _province_year_page(
+    request: PortalRequest,
+    year: ReportingYear,
+    status: int = 200,
+    deadline_form: ProvinceDeadlineForm | None = None,
+    summary_form: SummaryUploadForm | None = None,
+    error: str | None = None,
+) -> HttpResponse:
+    code = _province_code(request)
+    schools = units(year, code)
+    listed = schools
+    wanted = request.GET.get("status", "")
+    if wanted in ReportStatus.values:
+        listed = listed.filter(report_status=wanted)  # type: ignore[misc]  # an annotation
+    page = Paginator(listed.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    summaries = {
+        s.task_id: s
+        for s in ProvinceSummaryReport.objects.filter(reporting_year=year, province_id=code)
+    }
+    tasks = [
+        (task, summaries.get(task.pk))
+        for task in Task.objects.filter(plan=year.plan, on_platform=True).order_by("number")
+    ]
+    own = ProvinceDeadline.objects.filter(reporting_year=year, province_id=code).first()
+    return render(
+        request,
+        "review/reporting_province.html",
+        {
+            "year": year,
+            "deadline": year.deadline_for(code),
+            "statuses": status_counts(schools),
+            "grades": grade_counts(schools),
+            "page": page,
+            "status": wanted,
+            "status_choices": ReportStatus.choices,
+            "tasks": tasks,
+            "deadline_form": deadline_form
+            or ProvinceDeadlineForm(
+                national=year.deadline, initial={"deadline": own.deadline if own else None}
+            ),
+            "summary_form": summary_form or SummaryUploadForm(plan=year.plan),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@province_required
+def province_year(request: PortalRequest, year_id: int) -> HttpResponse:
+    """One year: the province's deadline, its units' progress and list, its summary reports."""
+    year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    return _province_year_page(request, year)
+
+
+@province_required
+@require_POST
+def province_deadline(request: PortalRequest, year_id: int) -> HttpResponse:
+    year = get_object_or_404(ReportingYear, pk=year_id)
+    form = ProvinceDeadlineForm(request.POST, national=year.deadline)
+    if not form.is_valid():
+        return _province_year_page(request, year, 400, deadline_form=form)
+    code = _province_code(request)
+    if form.cleaned_data["deadline"]:
+        ProvinceDeadline.objects.update_or_create(
+            reporting_year=year,
+            province_id=code,
+            defaults={"deadline": form.cleaned_data["deadline"]},
+        )
+        messages.success(request, f"本省截止日期已设为{form.cleaned_data['deadline']:%Y-%m-%d}。")
+    else:
+        ProvinceDeadline.objects.filter(reporting_year=year, province_id=code).delete()
+        messages.success(request, "本省使用教育部的截止日期。")
+    return redirect("review:reporting_province_year", year_id=year.pk)
+
+
+@province_required
+@require_POST
+def province_summary(request: PortalRequest, year_id: int) -> HttpResponse:
+    """Upload (or replace) the 省级总结报告 of a task."""
+    year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    form = SummaryUploadForm(request.POST, request.FILES, plan=year.plan)
+    if not form.is_valid():
+        return _province_year_page(request, year, 400, summary_form=form)
+    try:
+        summary = ProvinceSummaryReport.upload(
+            by=request.user,
+            year=year,
+            task=form.cleaned_data["task"],
+            upload=form.cleaned_data["file"],
+        )
+    except TransitionError as exc:
+        return _province_year_page(request, year, exc.status, summary_form=form, error=exc.message)
+    messages.success(
+        request, f"已上传任务{summary.task.number}的省级总结报告“{summary.original_name}”。"
+    )
+    return redirect("review:reporting_province_year", year_id=year.pk)
+
+
+def _report_page(
+    request: PortalRequest,
+    report: UnitReport,
+    status: int = 200,
+    error: str | None = None,
+    evaluation: EvaluationForm | None = None,
+    return_form: ReportReturnForm | None = None,
+    readonly: bool = False,
+) -> HttpResponse:
+    events = (
+        list(AuditEvent.objects.filter(report=report).select_related("user").order_by("-at"))
+        if report.pk
+        else []
+    )
+    return render(
+        request,
+        "review/reporting_report.html",
+        {
+            "report": report,
+            "year": report.reporting_year,
+            "school": report.school,
+            "form": ReportForm(report),
+            "events": events,
+            "evaluation": evaluation or EvaluationForm(),
+            "return_form": return_form or ReportReturnForm(),
+            "reviewable": not readonly and report.status == ReportStatus.SUBMITTED,
+            "readonly": readonly,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _school_report(request: PortalRequest, year_id: int, code: str) -> UnitReport:
+    year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    school = get_object_or_404(School, code=code, province_id=_province_code(request))
+    return UnitReport.for_school(school, year)
+
+
+@province_required
+def province_report(request: PortalRequest, year_id: int, code: str) -> HttpResponse:
+    return _report_page(request, _school_report(request, year_id, code))
+
+
+@province_required
+@require_http_methods(["POST"])
+def province_evaluate(request: PortalRequest, year_id: int, code: str) -> HttpResponse:
+    report = _school_report(request, year_id, code)
+    form = EvaluationForm(request.POST)
+    if not form.is_valid():
+        return _report_page(request, report, 400, "请选择评价等级并填写评价意见。", evaluation=form)
+    try:
+        report.evaluate(
+            by=request.user,
+            grade=form.cleaned_data["grade"],
+            comment=form.cleaned_data["comment"],
+            ip=client_ip(request),
+        )
+    except TransitionError as exc:
+        return _report_page(request, report, exc.status, exc.message, evaluation=form)
+    messages.success(request, f"已评价：{Grade(report.grade).label}。")
+    return redirect("review:reporting_province_report", year_id=year_id, code=code)
+
+
+@province_required
+@require_http_methods(["POST"])
+def province_return(request: PortalRequest, year_id: int, code: str) -> HttpResponse:
+    report = _school_report(request, year_id, code)
+    form = ReportReturnForm(request.POST)
+    if not form.is_valid():
+        return _report_page(request, report, 400, "请填写退回意见。", return_form=form)
+    try:
+        report.return_for_changes(
+            by=request.user, comment=form.cleaned_data["comment"], ip=client_ip(request)
+        )
+    except TransitionError as exc:
+        return _report_page(request, report, exc.status, exc.message, return_form=form)
+    messages.success(request, "已退回单位修改。")
+    return redirect("review:reporting_province_report", year_id=year_id, code=code)
+
+
+# -- the ministry ---------------------------------------------------------------------------
+
+
+@ministry_required
+@require_http_methods(["GET", "POST"])
+def ministry_index(request: PortalRequest) -> HttpResponse:
+    """Open a reporting year; see the years."""
+    form = ReportingYearForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        year = ReportingYear.objects.create(
+            plan=form.cleaned_data["plan"],
+            year=form.cleaned_data["year"],
+            deadline=form.cleaned_data["deadline"],
+        )
+        messages.success(request, f"已开放{year}，截止日期{year.deadline:%Y-%m-%d}。")
+        return redirect("review:reporting_ministry_year", year_id=year.pk)
+    years = list(ReportingYear.objects.select_related("plan"))
+    return render(
+        request,
+        "review/reporting_ministry_index.html",
+        {"form": form, "years": years, "today": beijing_today()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@ministry_required
+def ministry_year(request: PortalRequest, year_id: int) -> HttpResponse:
+    """Reporting progress by province."""
+    year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    rows = progress_by_province(year)
+    keys = [
+        "expected",
+        "handed_in",
+        "evaluated",
+        "returned",
+        "drafting",
+        *[f"g_{g}" for g in Grade.values],
+    ]
+    totals = {k: sum(r[k] for r in rows) for k in keys}
+    return render(
+        request,
+        "review/reporting_ministry.html",
+        {"year": year, "rows": rows, "totals": totals, "grades": Grade.choices},
+    )
+
+
+@ministry_required
+def ministry_export(request: PortalRequest, year_id: int) -> HttpResponseBase:
+    """Planned against completed, per item nationally and by province."""
+    year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    return reporting_workbook_response(year, beijing_today())
+
+
+@ministry_required
+@require_POST
+def ministry_rows_export(request: PortalRequest, year_id: int) -> HttpResponse:
+    """Every unit's report rows: a background export with its progress page."""
+    year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    job = ExportJob.objects.create(
+        kind=ExportKind.REPORT_ROWS,
+        plan=year.plan,
+        reporting_year=year,
+        requested_by=request.user,
+    )
+    job.start()
+    return redirect("review:export_job", pk=job.pk)
+
+
+@ministry_required
+def ministry_report(request: PortalRequest, year_id: int, code: str) -> HttpResponse:
+    """A unit's report, read-only."""
+    year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    school = get_object_or_404(School, code=code)
+    report = UnitReport.for_school(school, year)
+    if not report.pk:
+        raise Http404("该单位尚未填报。")
+    return _report_page(request, report, readonly=True)
