@@ -32,20 +32,35 @@ pytestmark = pytest.mark.django_db
 
 
 def rows_for(school, quantity, amounts):
-    spent = dict(zip(("spent_school_funds", "spent_industry_funds", "spent_sponsor_funds",
-                      "spent_local_funds"), (Decimal(a) for a in amounts), strict=True))
+    spent = dict(
+        zip(
+            (
+                "spent_school_funds",
+                "spent_industry_funds",
+                "spent_sponsor_funds",
+                "spent_local_funds",
+            ),
+            (Decimal(a) for a in amounts),
+            strict=True,
+        )
+    )
     out = {}
     for c in Declaration.objects.get(school=school).commitments.filter(review_status="approved"):
-        out[c.pk] = RowFigures(progress="in_progress", narrative="按计划推进",
-                               quantity=quantity if c.item.has_quantity else None, **spent)
+        out[c.pk] = RowFigures(
+            progress="in_progress",
+            narrative="按计划推进",
+            quantity=quantity if c.item.has_quantity else None,
+            **spent,
+        )
     return out
 
 
 def hand_in(school, year, quantity, amounts):
     report = UnitReport.for_school(school, year)
     report.attach_annual_report(by=school.account, upload=SimpleUploadedFile("年报.pdf", PDF))
-    report.submit(by=school.account, rows=rows_for(school, quantity, amounts),
-                  version=report.version)
+    report.submit(
+        by=school.account, rows=rows_for(school, quantity, amounts), version=report.version
+    )
     return report
 
 
@@ -61,16 +76,26 @@ def data(reference_data):
     b = school_in_state(sx.province, sx, "returned", sx_admin, name="乙职业学院")
     c = school_in_state(sx.province, sx, "submitted", sx_admin, name="丙职业学院")
     d = school_in_state(hn.province, hn, "approved", hn_admin, name="丁职业学院")
-    y2021 = ReportingYear.objects.create(plan_id=1, year=2021,
-                                         deadline=beijing_today() + timedelta(days=10))
-    y2022 = ReportingYear.objects.create(plan_id=1, year=2022,
-                                         deadline=beijing_today() + timedelta(days=20))
+    y2021 = ReportingYear.objects.create(
+        plan_id=1, year=2021, deadline=beijing_today() + timedelta(days=10)
+    )
+    y2022 = ReportingYear.objects.create(
+        plan_id=1, year=2022, deadline=beijing_today() + timedelta(days=20)
+    )
     first = hand_in(a, y2021, 1, ("1", "1", "1", "1"))
     first.evaluate(by=sx_admin, grade=Grade.GOOD, comment="完成较好")
     hand_in(a, y2022, 1, ("2", "0", "0", "0"))
     UnitReport.for_school(d, y2021).save_draft(by=d.account, rows={}, version=0)
-    return {"a": a, "b": b, "c": c, "d": d, "y2021": y2021, "y2022": y2022,
-            "sx_admin": sx_admin, "hn_admin": hn_admin}
+    return {
+        "a": a,
+        "b": b,
+        "c": c,
+        "d": d,
+        "y2021": y2021,
+        "y2022": y2022,
+        "sx_admin": sx_admin,
+        "hn_admin": hn_admin,
+    }
 
 
 def client_for(user):
@@ -86,8 +111,7 @@ def test_province_year_page_counts_and_lists_its_units(data):
     client = client_for(data["sx_admin"])
     response = client.get(f"/province/reporting/{data['y2021'].pk}/")
     statuses = {value: n for value, _label, n in response.context["statuses"]}
-    assert statuses == {"not_started": 1, "draft": 0, "submitted": 0, "returned": 0,
-                        "evaluated": 1}
+    assert statuses == {"not_started": 1, "draft": 0, "submitted": 0, "returned": 0, "evaluated": 1}
     grades = {value: n for value, _label, n in response.context["grades"]}
     assert grades["good"] == 1 and sum(grades.values()) == 1
     codes = {s.code for s in response.context["page"]}
@@ -112,10 +136,15 @@ def test_province_evaluates_and_returns(data):
     assert report.status == ReportStatus.RETURNED
     assert client.post(url + "evaluate/", {"grade": "good", "comment": "x"}).status_code == 409
     # The school fixes and hands in again; the province evaluates.
-    report.submit(by=data["a"].account, rows=rows_for(data["a"], 1, ("2", "0", "0", "0")),
-                  version=report.version)
-    assert client.post(url + "evaluate/", {"grade": "excellent",
-                                           "comment": "成效显著"}).status_code == 302
+    report.submit(
+        by=data["a"].account,
+        rows=rows_for(data["a"], 1, ("2", "0", "0", "0")),
+        version=report.version,
+    )
+    assert (
+        client.post(url + "evaluate/", {"grade": "excellent", "comment": "成效显著"}).status_code
+        == 302
+    )
     report.refresh_from_db()
     assert (report.status, report.grade) == (ReportStatus.EVALUATED, Grade.EXCELLENT)
     assert "评价年度绩效" in client.get(url).content.decode()
@@ -130,7 +159,8 @@ def test_province_deadline(data):
     early = beijing_today() + timedelta(days=3)
     assert client.post(url, {"deadline": early.isoformat()}).status_code == 302
     assert data["y2022"].deadline_for("14") == early and data["y2022"].deadline_for("41") == (
-        data["y2022"].deadline)
+        data["y2022"].deadline
+    )
     client.post(url, {"deadline": ""})
     assert not ProvinceDeadline.objects.exists()
 
@@ -148,8 +178,12 @@ def test_summary_reports(data, private_files):
     bad = client.post(url, {"task": task.pk, "file": SimpleUploadedFile("总结.pdf", EXECUTABLE)})
     assert bad.status_code == 400 and "改了扩展名" in bad.content.decode()
     off_platform = Task.objects.get(number=8)
-    assert client.post(url, {"task": off_platform.pk,
-                             "file": SimpleUploadedFile("x.pdf", PDF)}).status_code == 400
+    assert (
+        client.post(
+            url, {"task": off_platform.pk, "file": SimpleUploadedFile("x.pdf", PDF)}
+        ).status_code
+        == 400
+    )
     html = client.get(f"/province/reporting/{data['y2021'].pk}/").content.decode()
     assert "总结（修订）.pdf" in html
 
@@ -185,16 +219,24 @@ def test_ministry_opens_a_year_with_the_plans_default_deadline(reference_data):
     assert again.status_code == 400 and "已经开放" in again.content.decode()
     early = client.post("/ministry/reporting/", {"plan": 1, "year": "2020"})
     assert early.status_code == 400 and "从承接的第二年起" in early.content.decode()
-    assert client.post("/ministry/reporting/", {"plan": 1, "year": "2022",
-                                                "deadline": "2022-12-15"}).status_code == 302
+    assert (
+        client.post(
+            "/ministry/reporting/", {"plan": 1, "year": "2022", "deadline": "2022-12-15"}
+        ).status_code
+        == 302
+    )
 
 
 def test_ministry_progress_by_province(data):
     client = client_for(MinistryUserFactory())
     response = client.get(f"/ministry/reporting/{data['y2021'].pk}/")
     rows = {r["province"].code: r for r in response.context["rows"]}
-    assert (rows["14"]["expected"], rows["14"]["handed_in"], rows["14"]["evaluated"],
-            rows["14"]["g_good"]) == (2, 1, 1, 1)
+    assert (
+        rows["14"]["expected"],
+        rows["14"]["handed_in"],
+        rows["14"]["evaluated"],
+        rows["14"]["g_good"],
+    ) == (2, 1, 1, 1)
     assert (rows["41"]["expected"], rows["41"]["handed_in"], rows["41"]["drafting"]) == (1, 0, 1)
     assert response.context["totals"]["expected"] == 3
 
@@ -211,8 +253,9 @@ def test_ministry_workbook_planned_against_done(data):
     assert national["3.2"][7:9] == (2, 3)  # 学校自筹: planned 1 + 1; spent by A 1 + 2
     # 1: A, B and D approved; spent by A 4 + 2.
     assert national["1"][2:7] == (3, "-", "-", 30, 6)
-    by_province = {(r[0], r[1]): r for r in workbook["分省（按任务）"].iter_rows(
-        min_row=2, values_only=True)}
+    by_province = {
+        (r[0], r[1]): r for r in workbook["分省（按任务）"].iter_rows(min_row=2, values_only=True)
+    }
     assert by_province[("山西省", "3.2")][3:8] == (1, 2, 2, 10, 6)
     assert by_province[("河南省", "3.2")][3:8] == (1, 2, 0, 10, 0)
     assert ("河南省", "1") in by_province and ("山西省", "1") in by_province
@@ -239,10 +282,13 @@ def test_ministry_rows_export(data):
 def test_ministry_reads_a_report(data):
     client = client_for(MinistryUserFactory())
     html = client.get(
-        f"/ministry/reporting/{data['y2021'].pk}/schools/{data['a'].code}/").content.decode()
+        f"/ministry/reporting/{data['y2021'].pk}/schools/{data['a'].code}/"
+    ).content.decode()
     assert "只读查看" in html and "评价本年度绩效" not in html and "良好" in html
-    assert client.get(f"/ministry/reporting/{data['y2021'].pk}/schools/"
-                      f"{data['b'].code}/").status_code == 404
+    assert (
+        client.get(f"/ministry/reporting/{data['y2021'].pk}/schools/{data['b'].code}/").status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("role", ["school", "province"])
@@ -250,8 +296,12 @@ def test_ministry_reporting_pages_refuse_other_roles(data, role):
     user = data["a"].account if role == "school" else data["sx_admin"]
     client = client_for(user)
     base = f"/ministry/reporting/{data['y2021'].pk}/"
-    for path in ["/ministry/reporting/", base, base + "export/",
-                 base + f"schools/{data['a'].code}/"]:
+    for path in [
+        "/ministry/reporting/",
+        base,
+        base + "export/",
+        base + f"schools/{data['a'].code}/",
+    ]:
         assert client.get(path).status_code == 403, path
     assert client.post("/ministry/reporting/", {"plan": 1, "year": "2023"}).status_code == 403
     assert client.post(base + "rows-export/").status_code == 403
