@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -139,55 +141,61 @@ def commitments(request: PortalRequest) -> HttpResponse:
         # A second click on 提交, the back button, or a tab left open: nothing changes.
         return _preview_page(request, declaration, 409, "本表已提交，本次操作没有做任何更改。")
     form = CommitmentForm(declaration, declaration.form_items(), request.POST)
+    outcome = post_commitment_form(
+        request,
+        form,
+        action,
+        other_page="这个页面不是本校当前的承接任务表（可能是在其他账号下打开的旧页面），"
+        "未保存。请刷新页面后重新填写。",
+    )
+    if outcome.done:
+        messages.success(request, "已保存。" if action == "save" else "已提交，等待省厅审核。")
+        return redirect("tasks:commitments")
+    return _form_page(request, form, outcome.status, outcome.error)
+
+
+@dataclass
+class PostOutcome:
+    """What became of a posted commitment form: done, or a status and the message to show."""
+
+    done: bool
+    status: int = 200
+    error: str | None = None
+
+
+def post_commitment_form(
+    request: PortalRequest, form: CommitmentForm, action: str, other_page: str
+) -> PostOutcome:
+    """保存 or 提交 a commitment form (a school's or the province's own), the views' one path.
+
+    A post whose version or declaration does not match is refused (`other_page` says why);
+    malformed values save nothing; 提交 with something missing saves the draft and marks it.
+    """
+    declaration = form.declaration
     version = form.posted_version()
     if version is None or not form.targets_this_declaration():
-        return _form_page(
-            request,
-            form,
-            403 if version is not None else 400,
-            "这个页面不是本校当前的承接任务表（可能是在其他账号下打开的旧页面），"
-            "未保存。请刷新页面后重新填写。",
-        )
+        return PostOutcome(False, 403 if version is not None else 400, other_page)
     if not form.is_well_formed():
-        return _form_page(request, form, 400, "有填写错误，未保存。请按标红的提示修改后再保存。")
-    by, ip = request.user, client_ip(request)
+        return PostOutcome(False, 400, "有填写错误，未保存。请按标红的提示修改后再保存。")
+    by, rows, contacts, ip = (
+        request.user,
+        form.row_values(),
+        form.contact_values(),
+        client_ip(request),
+    )
     try:
-        if action == "save":
-            declaration.save_draft(
-                by=by,
-                rows=form.row_values(),
-                contacts=form.contact_values(),
-                version=version,
-                ip=ip,
-            )
-            messages.success(request, "已保存。")
-            return redirect("tasks:commitments")
-        if form.require_complete():
-            declaration.submit(
-                by=by,
-                rows=form.row_values(),
-                contacts=form.contact_values(),
-                version=version,
-                ip=ip,
-            )
-            messages.success(request, "已提交，等待省厅审核。")
-            return redirect("tasks:commitments")
-        # Not complete: keep what was typed as a draft and show what is missing.
-        declaration.save_draft(
-            by=by,
-            rows=form.row_values(),
-            contacts=form.contact_values(),
-            version=version,
-            ip=ip,
-        )
-        return _form_page(
-            request,
-            form,
-            400,
-            "提交未成功：还有未填写完整的项目（见标红处）。已填写的内容已保存为草稿。",
-        )
+        if action == "submit" and form.require_complete():
+            declaration.submit(by=by, rows=rows, contacts=contacts, version=version, ip=ip)
+            return PostOutcome(True)
+        declaration.save_draft(by=by, rows=rows, contacts=contacts, version=version, ip=ip)
     except TransitionError as exc:
-        return _form_page(request, form, exc.status, exc.message)
+        return PostOutcome(False, exc.status, exc.message)
+    if action == "submit":
+        # Not complete: what was typed is kept as the draft, the missing fields are marked.
+        return PostOutcome(
+            False, 400, "提交未成功：还有未填写完整的项目（见标红处）。已填写的内容已保存为草稿。"
+        )
+    return PostOutcome(True)
 
 
 @school_required

@@ -37,6 +37,7 @@ from tasks.models import (
     TransitionError,
     beijing_today,
 )
+from tasks.views import post_commitment_form
 
 PAGE_SIZE = 50
 SORT_CHOICES = [
@@ -511,26 +512,13 @@ def own(request: PortalRequest) -> HttpResponse:
     if declaration.status == DeclarationStatus.SUBMITTED:
         return _own_preview(request, declaration, 409, "省级承接已提交，本次操作没有做任何更改。")
     form = CommitmentForm(declaration, declaration.form_items(), request.POST)
-    version = form.posted_version()
-    if version is None or not form.targets_this_declaration():
-        return _own_page(request, form, 400, "这个页面已过期，未保存。请刷新页面后重新填写。")
-    if not form.is_well_formed():
-        return _own_page(request, form, 400, "有填写错误，未保存。请按标红的提示修改后再保存。")
-    by, ip = request.user, client_ip(request)
-    try:
-        if action == "submit" and form.require_complete():
-            declaration.submit(by=by, rows=form.row_values(), contacts=None, version=version, ip=ip)
-            messages.success(request, "省级承接已提交。")
-            return redirect("review:own")
-        declaration.save_draft(by=by, rows=form.row_values(), contacts=None, version=version, ip=ip)
-    except TransitionError as exc:
-        return _own_page(request, form, exc.status, exc.message)
-    if action == "submit":
-        return _own_page(
-            request, form, 400, "提交未成功：还有未填写完整的项目（见标红处）。已填写的内容已保存。"
-        )
-    messages.success(request, "已保存。")
-    return redirect("review:own")
+    outcome = post_commitment_form(
+        request, form, action, other_page="这个页面已过期，未保存。请刷新页面后重新填写。"
+    )
+    if outcome.done:
+        messages.success(request, "已保存。" if action == "save" else "省级承接已提交。")
+        return redirect("review:own")
+    return _own_page(request, form, outcome.status, outcome.error)
 
 
 # -- export -----------------------------------------------------------------------------------
