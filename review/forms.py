@@ -8,7 +8,8 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from schools.choices import SchoolKind
 from schools.models import Province, User
 from tasks.choices import Grade
-from tasks.models import COMMENT_MAX, Item, Plan, ReportingYear, Round, Task
+from tasks.models import Item, Plan, ReportingYear, Round, Task
+from tasks.transitions import COMMENT_MAX
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
 
@@ -92,7 +93,7 @@ class RoundForm(forms.ModelForm):
         round_ = self.instance
         stored = Round.objects.get(pk=round_.pk)
         if stored.uses_provincial_funds and not cleaned.get("uses_provincial_funds"):
-            in_use = stored.provincial_funds_in_use()
+            in_use = stored.schools_with_provincial_funds().count()
             if in_use:
                 self.add_error(
                     "uses_provincial_funds",

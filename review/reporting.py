@@ -31,7 +31,7 @@ from tasks.choices import (
     ReviewStatus,
 )
 from tasks.models import Commitment, Item, ReportingYear, ReportRow
-from tasks.reporting import REPORTED, SPENT_FIELDS
+from tasks.models.reporting import REPORTED, SPENT_FIELDS
 
 ZERO = Value(Decimal(0))
 HANDED_IN = [ReportStatus.SUBMITTED, ReportStatus.RETURNED, ReportStatus.EVALUATED]

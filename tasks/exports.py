@@ -19,7 +19,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.choices import ReviewStatus
-from tasks.models import BEIJING, Declaration
+from tasks.models import Declaration
+from tasks.transitions import BEIJING
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AMOUNT_FORMAT = "#,##0.00"

@@ -11,17 +11,10 @@ from django.http import QueryDict
 
 from schools.forms import ContactForm
 from tasks.choices import FUND_LABELS, FUND_NAMES, ReportProgress
-from tasks.models import (
-    MAX_AMOUNT,
-    MAX_QUANTITY,
-    Commitment,
-    Contacts,
-    Declaration,
-    Item,
-    RowValues,
-)
-from tasks.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures, UnitReport
+from tasks.models import Commitment, Contacts, Declaration, Item, RowValues, UnitReport
+from tasks.models.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures
 from tasks.templatetags.tasks_extras import amount
+from tasks.transitions import MAX_AMOUNT, MAX_QUANTITY
 
 ROW_KEY = re.compile(r"^i(\d+)-")
 AMOUNT_LIMIT = "金额应小于100000000万元。"

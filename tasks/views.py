@@ -21,10 +21,9 @@ from tasks.models import (
     ProvinceSummaryReport,
     ReportingYear,
     Round,
-    TransitionError,
     UnitReport,
-    beijing_today,
 )
+from tasks.transitions import TransitionError, beijing_today
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:

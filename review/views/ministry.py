@@ -31,7 +31,8 @@ from schools.access import PortalRequest, ministry_required
 from schools.choices import Role, SchoolKind
 from schools.models import Province, School, User
 from tasks.choices import FUND_FIELDS, FUND_NAMES, SchoolStatus
-from tasks.models import Declaration, Plan, Round, beijing_today
+from tasks.models import Declaration, Plan, Round
+from tasks.transitions import beijing_today
 
 FUND_LABELS = [label for _name, label in FUND_FIELDS]
 

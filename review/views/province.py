@@ -27,16 +27,8 @@ from schools.lib import client_ip
 from schools.models import Province, School, User
 from tasks.choices import FUND_FIELDS, DeclarationStatus, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
-from tasks.models import (
-    AuditEvent,
-    Commitment,
-    Declaration,
-    Plan,
-    ReportingYear,
-    Round,
-    TransitionError,
-    beijing_today,
-)
+from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
+from tasks.transitions import TransitionError, beijing_today
 from tasks.views import post_commitment_form
 
 PAGE_SIZE = 50

@@ -29,10 +29,9 @@ from tasks.models import (
     ProvinceSummaryReport,
     ReportingYear,
     Task,
-    TransitionError,
     UnitReport,
-    beijing_today,
 )
+from tasks.transitions import TransitionError, beijing_today
 
 PAGE_SIZE = 50
 

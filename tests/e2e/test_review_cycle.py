@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from schools.models import Province
 from tasks.choices import ReviewStatus, SchoolStatus
-from tasks.models import Declaration, Round, beijing_today
+from tasks.models import Declaration, Round
+from tasks.transitions import beijing_today
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, ProvinceAdminFactory, SchoolUserFactory
 from tests.tasks.conftest import item

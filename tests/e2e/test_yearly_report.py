@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tasks.choices import Grade, ReportStatus
-from tasks.models import ReportingYear, UnitReport, beijing_today
+from tasks.models import ReportingYear, UnitReport
+from tasks.transitions import beijing_today
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, MinistryUserFactory, ProvinceAdminFactory
 from tests.review.helpers import open_round_for, school_in_state

@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 from schools.models import Province
-from tasks.models import Declaration, Round, beijing_today
+from tasks.models import Declaration, Round
+from tasks.transitions import beijing_today
 from tests.factories import SchoolUserFactory
 from tests.tasks.conftest import item
 from tests.tasks.helpers import full_row, row

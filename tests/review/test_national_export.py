@@ -16,7 +16,8 @@ from schools.choices import SchoolKind
 from schools.models import Province, School
 from tasks.choices import DeclarationStatus, ReviewStatus, SchoolStatus
 from tasks.exports import write_table
-from tasks.models import Commitment, Declaration, Item, Plan, Round, beijing_today
+from tasks.models import Commitment, Declaration, Item, Plan, Round
+from tasks.transitions import beijing_today
 
 pytestmark = pytest.mark.django_db
 

@@ -93,7 +93,7 @@ def test_bad_amount_is_refused(client, open_round):
 def test_own_items_can_be_saved_after_the_school_deadline(client, open_round):
     from datetime import timedelta
 
-    from tasks.models import beijing_today
+    from tasks.transitions import beijing_today
 
     open_round.start_date = beijing_today() - timedelta(days=9)
     open_round.end_date = beijing_today() - timedelta(days=1)

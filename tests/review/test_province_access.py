@@ -25,7 +25,7 @@ def henan(reference_data):
     from datetime import timedelta
 
     from schools.models import Province
-    from tasks.models import beijing_today
+    from tasks.transitions import beijing_today
     from tests.factories import ProvinceAdminFactory
 
     province = Province.objects.get(code="41")

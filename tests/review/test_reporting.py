@@ -20,9 +20,9 @@ from tasks.models import (
     ReportingYear,
     Task,
     UnitReport,
-    beijing_today,
 )
-from tasks.reporting import RowFigures
+from tasks.models.reporting import RowFigures
+from tasks.transitions import beijing_today
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.html_checks import check_page
 from tests.review.helpers import open_round_for, school_in_state

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from tasks.models import Commitment, Declaration, Item, Round, beijing_today
+from tasks.models import Commitment, Declaration, Item, Round
+from tasks.transitions import beijing_today
 from tests.html_checks import check_page
 from tests.review.helpers import school_in_state
 from tests.tasks.conftest import item

@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 
 from schools.models import Province
-from tasks.models import Declaration, Item, Round, beijing_today
+from tasks.models import Declaration, Item, Round
+from tasks.transitions import beijing_today
 from tests.factories import ProvinceAdminFactory, SchoolUserFactory
 
 

@@ -12,7 +12,8 @@ import time
 import pytest
 from django.db import connections
 
-from tasks.models import Declaration, TransitionError
+from tasks.models import Declaration
+from tasks.transitions import TransitionError
 from tests.tasks.conftest import item
 from tests.tasks.helpers import full_row, row
 

@@ -17,8 +17,8 @@ from tasks.models import (
     ReportRow,
     Task,
     UnitReport,
-    beijing_today,
 )
+from tasks.transitions import beijing_today
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory, SchoolUserFactory
 from tests.html_checks import check_page
 from tests.review.helpers import school_in_state

@@ -12,18 +12,20 @@ from tasks.choices import AuditAction, Grade, ReportProgress, ReportStatus
 from tasks.models import (
     AuditEvent,
     Declaration,
-    InvalidInput,
-    InvalidState,
-    NotAllowed,
     ProvinceDeadline,
     ReportingYear,
     ReportRow,
-    StaleVersion,
     UnitReport,
+)
+from tasks.models.reporting import RowFigures
+from tasks.transitions import (
+    InvalidInput,
+    InvalidState,
+    NotAllowed,
+    StaleVersion,
     WindowClosed,
     beijing_today,
 )
-from tasks.reporting import RowFigures
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.review.helpers import school_in_state
 from tests.samples import EXECUTABLE, PDF

@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from tasks.choices import AuditAction, DeclarationStatus, ReviewStatus
-from tasks.models import AuditEvent, Commitment, Declaration, beijing_today
+from tasks.models import AuditEvent, Commitment, Declaration
+from tasks.transitions import beijing_today
 from tests.html_checks import check_page
 from tests.tasks.conftest import item
 from tests.tasks.helpers import full_fields, post_data

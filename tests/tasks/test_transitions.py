@@ -6,19 +6,15 @@ from decimal import Decimal
 import pytest
 
 from tasks.choices import AuditAction, DeclarationStatus, ReviewStatus, SchoolStatus, WindowState
-from tasks.models import (
+from tasks.models import AuditEvent, Commitment, Contacts, Declaration, derive_school_status
+from tasks.transitions import (
     BEIJING,
-    AuditEvent,
-    Commitment,
-    Contacts,
-    Declaration,
     InvalidInput,
     InvalidState,
     NotAllowed,
     StaleVersion,
     WindowClosed,
     beijing_today,
-    derive_school_status,
 )
 from tests.factories import MinistryUserFactory
 from tests.tasks.conftest import item

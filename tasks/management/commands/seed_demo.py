@@ -8,7 +8,8 @@ from django.db import transaction
 from schools.choices import Role, SchoolKind
 from schools.imports import SchoolRow, save_rows
 from schools.models import Province, User
-from tasks.models import Round, beijing_today
+from tasks.models import Round
+from tasks.transitions import beijing_today
 
 DEMO_PROVINCE = "14"
 DEMO_SCHOOLS = [

@@ -23,7 +23,8 @@ from tasks.choices import (
     ReviewStatus,
     SchoolStatus,
 )
-from tasks.models import AuditEvent, Commitment, Declaration, Item, Plan, Round, beijing_today
+from tasks.models import AuditEvent, Commitment, Declaration, Item, Plan, Round
+from tasks.transitions import beijing_today
 
 # Vocational schools by provincial unit, roughly (中职 and 高职 together): the weights that spread
 # the schools. They add up to about 11,000.

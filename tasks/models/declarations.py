@@ -1,18 +1,19 @@
+"""Declarations (a unit's answer to a round) and their commitments, with every transition."""
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, F, Prefetch, Q, Sum, Value
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from schools.choices import Role
-from schools.models import Province, School, User
+from schools.models import School, User
 from schools.validators import mobile_validator, office_phone_validator
 from tasks.choices import (
     FUND_FIELDS,
@@ -22,10 +23,11 @@ from tasks.choices import (
     ItemScope,
     ReviewStatus,
     SchoolStatus,
-    WindowState,
 )
+from tasks.models.audit import AuditEvent
+from tasks.models.catalogue import Item
+from tasks.models.rounds import Round
 from tasks.transitions import (
-    BEIJING,
     COMMENT_MAX,
     MAX_AMOUNT,
     MAX_QUANTITY,
@@ -36,262 +38,7 @@ from tasks.transitions import (
     StaleVersion,
     TransitionError,
     WindowClosed,
-    beijing_today,
 )
-
-
-class PlanQuerySet(models.QuerySet["Plan"]):
-    def with_catalogue(self) -> "PlanQuerySet":
-        """Plans with their categories, tasks and items in four queries, whatever their size."""
-        return self.prefetch_related(
-            Prefetch(
-                "categories",
-                queryset=Category.objects.prefetch_related(
-                    Prefetch("tasks", queryset=Task.objects.prefetch_related("items"))
-                ),
-            )
-        )
-
-
-class Plan(models.Model):
-    """An action plan published by the ministry, e.g. 职业教育提质培优行动计划（2020—2023年）."""
-
-    # The default deadline of a reporting year: 31 December for the 2020–2023 plan,
-    # 15 December for the 2023 reform tasks (set in 目录维护).
-
-    code = models.SlugField("代码", max_length=32, unique=True)
-    name = models.CharField("名称", max_length=100, unique=True)
-    document_no = models.CharField("文号", max_length=50, blank=True)
-    start_year = models.PositiveSmallIntegerField("起始年份")
-    end_year = models.PositiveSmallIntegerField("结束年份")
-    is_current = models.BooleanField(
-        "当前计划", default=False, help_text="首页和一览表默认显示的计划；只能有一个。"
-    )
-    report_deadline_month = models.PositiveSmallIntegerField("年度绩效填报截止月", default=12)
-    report_deadline_day = models.PositiveSmallIntegerField(
-        "年度绩效填报截止日", default=31, help_text="教育部开放年度填报时的默认截止日期。"
-    )
-
-    objects = PlanQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-start_year", "code"]
-        verbose_name = "行动计划"
-        verbose_name_plural = "行动计划"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_current"],
-                condition=models.Q(is_current=True),
-                name="one_current_plan",
-                violation_error_message="只能有一个当前计划。",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Category(models.Model):
-    """One of the headings under which the 附表 groups the tasks."""
-
-    plan = models.ForeignKey(
-        Plan, on_delete=models.CASCADE, related_name="categories", verbose_name="行动计划"
-    )
-    number = models.PositiveSmallIntegerField("序号")
-    name = models.CharField("名称", max_length=100)
-
-    class Meta:
-        ordering = ["plan", "number"]
-        verbose_name = "任务类别"
-        verbose_name_plural = "任务类别"
-        constraints = [
-            models.UniqueConstraint(fields=["plan", "number"], name="category_number_per_plan")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Task(models.Model):
-    """A numbered 重点任务（项目） with its text and responsible departments, as in the 附表."""
-
-    plan = models.ForeignKey(
-        Plan, on_delete=models.CASCADE, related_name="tasks", verbose_name="行动计划"
-    )
-    category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="tasks", verbose_name="类别"
-    )
-    number = models.PositiveSmallIntegerField("序号")
-    text = models.TextField("工作任务")
-    departments = models.CharField("责任部门", max_length=200)
-    on_platform = models.BooleanField(
-        "在平台承接",
-        default=True,
-        help_text="否：由国家有关部门负责，只在一览表中显示，不向省份和学校开放。",
-    )
-
-    class Meta:
-        ordering = ["plan", "number"]
-        verbose_name = "重点任务"
-        verbose_name_plural = "重点任务"
-        constraints = [
-            models.UniqueConstraint(fields=["plan", "number"], name="task_number_per_plan")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.number}. {self.text}"
-
-
-class ItemQuerySet(models.QuerySet["Item"]):
-    def offerable(self) -> "ItemQuerySet":
-        """Items of tasks on the platform: the only ones a round may offer."""
-        return self.filter(task__on_platform=True)
-
-
-class Item(models.Model):
-    """An undertakable line of a task: the task itself, or one of its sub-items (3.1, 3.2 …)."""
-
-    task = models.ForeignKey(
-        Task, on_delete=models.CASCADE, related_name="items", verbose_name="重点任务"
-    )
-    code = models.CharField("序号", max_length=10, help_text="如 3.2；不拆分的任务与任务序号相同。")
-    sub_number = models.PositiveSmallIntegerField(
-        "子项序号", default=0, help_text="0 表示任务本身不拆分。"
-    )
-    text = models.TextField("工作任务")
-    has_quantity = models.BooleanField(
-        "填写承接数量", default=False, help_text="目标以所、个、名、门、种等计数时填写整数数量。"
-    )
-    scope = models.CharField(
-        "默认承接主体", max_length=16, choices=ItemScope.choices, default=ItemScope.SCHOOL
-    )
-
-    objects = ItemQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["task__plan", "task__number", "sub_number"]
-        verbose_name = "任务（项目）子项"
-        verbose_name_plural = "任务（项目）子项"
-        constraints = [
-            models.UniqueConstraint(fields=["task", "sub_number"], name="item_sub_number_per_task"),
-            models.UniqueConstraint(fields=["task", "code"], name="item_code_per_task"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.text}"
-
-
-class Round(models.Model):
-    """One province's call for one plan (本省申报要求)."""
-
-    plan = models.ForeignKey(
-        Plan, on_delete=models.PROTECT, related_name="rounds", verbose_name="行动计划"
-    )
-    province = models.ForeignKey(
-        Province, on_delete=models.PROTECT, related_name="rounds", verbose_name="省级单位"
-    )
-    start_date = models.DateField("开始日期")
-    end_date = models.DateField("结束日期", help_text="当日24:00（北京时间）截止。")
-    instructions = models.TextField("说明", blank=True)
-    contact1_name = models.CharField("省厅联系人", max_length=50, blank=True)
-    contact1_phone = models.CharField("联系电话", max_length=30, blank=True)
-    contact2_name = models.CharField("省厅联系人2", max_length=50, blank=True)
-    contact2_phone = models.CharField("联系电话2", max_length=30, blank=True)
-    uses_provincial_funds = models.BooleanField(
-        "使用“省财政投入”列", default=False, help_text="勾选后学校填报表显示第五个经费来源。"
-    )
-    items = models.ManyToManyField(
-        Item, related_name="rounds", verbose_name="开放承接的任务（项目）", blank=True
-    )
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
-
-    class Meta:
-        verbose_name = "省级申报轮次"
-        verbose_name_plural = "省级申报轮次"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["plan", "province"], name="one_round_per_plan_province"
-            ),
-            models.CheckConstraint(
-                name="round_end_not_before_start",
-                condition=Q(end_date__gte=F("start_date")),
-                violation_error_message="结束日期不能早于开始日期。",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.province} · {self.plan}"
-
-    @classmethod
-    def current_for(cls, province_id: str) -> "Round | None":
-        """The province's round for the current plan, if it has opened one."""
-        return (
-            cls.objects.select_related("plan", "province")
-            .filter(province_id=province_id, plan__is_current=True)
-            .first()
-        )
-
-    def window(self, at: datetime | None = None) -> WindowState:
-        today = beijing_today(at)
-        if today < self.start_date:
-            return WindowState.NOT_STARTED
-        if today > self.end_date:
-            return WindowState.CLOSED
-        return WindowState.OPEN
-
-    def is_open(self, at: datetime | None = None) -> bool:
-        return self.window(at) == WindowState.OPEN
-
-    @property
-    def closes_at(self) -> datetime:
-        """24:00 Beijing time on the end date."""
-        return datetime.combine(self.end_date + timedelta(days=1), datetime.min.time(), BEIJING)
-
-    def closed_message(self) -> str:
-        if self.window() == WindowState.NOT_STARTED:
-            return f"本省申报将于{self.start_date:%Y-%m-%d}开始，届时才能填写和提交。"
-        return f"本省申报已于{self.end_date:%Y-%m-%d} 24:00截止，现在只能查看和导出。"
-
-    @property
-    def fund_fields(self) -> tuple[tuple[str, str], ...]:
-        """The funding columns this round shows: four, or five with 省财政投入."""
-        return FUND_FIELDS if self.uses_provincial_funds else FUND_FIELDS[:4]
-
-    def items_in_use(self, item_ids: Iterable[int]) -> list[tuple[Item, int, int]]:
-        """For each of these items that schools have saved: (item, schools that saved it,
-        of which submitted). The offer page warns with this before removing an item."""
-        rows = (
-            Commitment.objects.filter(
-                declaration__round=self, declaration__school__isnull=False, item_id__in=item_ids
-            )
-            .values("item")
-            .annotate(
-                saved=Count("pk"),
-                submitted=Count("pk", filter=Q(declaration__status=DeclarationStatus.SUBMITTED)),
-            )
-        )
-        counts = {row["item"]: (row["saved"], row["submitted"]) for row in rows}
-        items = Item.objects.filter(pk__in=counts).order_by("task__number", "sub_number")
-        return [(item, *counts[item.pk]) for item in items]
-
-    def provincial_funds_in_use(self) -> int:
-        """How many schools have entered 省财政投入 in this round."""
-        return (
-            Commitment.objects.filter(
-                declaration__round=self,
-                declaration__school__isnull=False,
-                provincial_funds__isnull=False,
-            )
-            .values("declaration")
-            .distinct()
-            .count()
-        )
-
-    def default_items(self) -> models.QuerySet[Item]:
-        return Item.objects.offerable().filter(task__plan=self.plan, scope=ItemScope.SCHOOL)
-
-    def offered_items(self) -> models.QuerySet[Item]:
-        return self.items.select_related("task").order_by("task__number", "sub_number")
 
 
 @dataclass(frozen=True)
@@ -880,19 +627,6 @@ def derive_school_status(
     return SchoolStatus.SUBMITTED
 
 
-FIELD_LABELS = {"undertaken": "是否承接", "quantity": "承接数量", **dict(FUND_FIELDS)}
-
-
-def _shown(value: Any) -> str:
-    if value is None or value == "":
-        return "空"
-    if value is True:
-        return "是"
-    if value is False:
-        return "否"
-    return str(value)
-
-
 def _as_dict(values: RowValues) -> dict[str, Any]:
     return {f.name: getattr(values, f.name) for f in fields(values)}
 
@@ -1052,155 +786,3 @@ class Commitment(models.Model):
     approve.alters_data = True  # type: ignore[attr-defined]
     return_for_changes.alters_data = True  # type: ignore[attr-defined]
     undo_review.alters_data = True  # type: ignore[attr-defined]
-
-
-class AuditEvent(models.Model):
-    """Who did what to a declaration or a yearly report, when, from where, and what changed."""
-
-    declaration = models.ForeignKey(
-        Declaration,
-        on_delete=models.CASCADE,
-        related_name="events",
-        verbose_name="承接申报",
-        null=True,
-        blank=True,
-    )
-    report = models.ForeignKey(
-        "tasks.UnitReport",
-        on_delete=models.CASCADE,
-        related_name="events",
-        verbose_name="年度绩效填报",
-        null=True,
-        blank=True,
-    )
-    commitment = models.ForeignKey(
-        Commitment,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="events",
-        verbose_name="承接任务",
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
-    )
-    at = models.DateTimeField("时间", default=timezone.now)
-    ip = models.GenericIPAddressField("地址", null=True, blank=True)
-    action = models.CharField("操作", max_length=16, choices=AuditAction.choices)
-    version = models.PositiveIntegerField("操作后版本")
-    changes = models.JSONField("变更内容", default=dict, blank=True)
-
-    class Meta:
-        ordering = ["declaration", "at", "pk"]
-        verbose_name = "操作记录"
-        verbose_name_plural = "操作记录"
-        indexes = [
-            models.Index(fields=["declaration", "at"]),
-            models.Index(fields=["report", "at"]),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                name="audit_event_has_one_subject",
-                condition=Q(declaration__isnull=False, report__isnull=True)
-                | Q(declaration__isnull=True, report__isnull=False),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
-
-    def describe(self, limit: int = 8) -> str:
-        """What changed, in a sentence for the timeline."""
-        changes = self.changes or {}
-        parts = []
-        items = changes.get("items")
-        if isinstance(items, dict) and items:
-            described = []
-            for code, fields_changed in list(items.items())[:limit]:
-                shown = "，".join(
-                    f"{FIELD_LABELS.get(name, name)} {_shown(old)}→{_shown(new)}"
-                    for name, (old, new) in fields_changed.items()
-                )
-                described.append(f"{code}（{shown}）")
-            more = f"等{len(items)}项" if len(items) > limit else ""
-            parts.append("修改 " + "；".join(described) + more)
-        elif isinstance(items, list) and items:
-            parts.append("任务（项目）" + "、".join(items))
-        if changes.get("contacts"):
-            parts.append("修改联系人信息")
-        if changes.get("resubmitted"):
-            parts.append("重新提交 " + "、".join(changes["resubmitted"]))
-        if changes.get("dropped"):
-            parts.append("不再承接 " + "、".join(changes["dropped"]))
-        if changes.get("comment"):
-            parts.append(f"修改意见：{changes['comment']}")
-        if changes.get("reason"):
-            parts.append(f"原因：{changes['reason']}")
-        return "；".join(parts)
-
-    @classmethod
-    def record(
-        cls,
-        declaration: Declaration,
-        user: User,
-        action: AuditAction,
-        ip: str | None,
-        changes: dict[str, Any],
-        commitment: Commitment | None = None,
-    ) -> "AuditEvent":
-        return cls.objects.create(
-            declaration=declaration,
-            commitment=commitment,
-            user=user,
-            ip=ip or None,
-            action=action,
-            version=declaration.version,
-            changes=changes,
-        )
-
-    @classmethod
-    def record_report(
-        cls,
-        report: "UnitReport",
-        user: User,
-        action: AuditAction,
-        ip: str | None,
-        changes: dict[str, Any],
-    ) -> "AuditEvent":
-        return cls.objects.create(
-            report=report,
-            user=user,
-            ip=ip or None,
-            action=action,
-            version=report.version,
-            changes=changes,
-        )
-
-
-# The yearly performance reports live in their own module; importing it here registers their
-# models with the app.
-from tasks.reporting import (  # noqa: E402
-    EvidenceFile,
-    ProvinceDeadline,
-    ProvinceSummaryReport,
-    ReportingYear,
-    ReportRow,
-    UnitReport,
-)
-
-__all__ = [
-    "AuditEvent",
-    "Category",
-    "Commitment",
-    "Declaration",
-    "EvidenceFile",
-    "Item",
-    "Plan",
-    "ProvinceDeadline",
-    "ProvinceSummaryReport",
-    "ReportRow",
-    "ReportingYear",
-    "Round",
-    "Task",
-    "UnitReport",
-]

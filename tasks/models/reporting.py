@@ -1,7 +1,7 @@
 """Yearly performance reporting (年度绩效): from the second year each unit reports what it did on
 every approved commitment, uploads its 年度工作报告, and the province evaluates the unit's year.
 
-The models are imported by tasks.models, so they belong to the tasks app. Every change of a
+Every change of a
 report goes through a UnitReport method in one transaction that locks the report, checks who may
 act, the deadline and the state, and writes an AuditEvent.
 """
@@ -32,6 +32,8 @@ from tasks.choices import (
     ReviewStatus,
 )
 from tasks.files import FileRejected, check_upload, discard, display_name, store
+from tasks.models.audit import AuditEvent
+from tasks.models.declarations import Commitment
 from tasks.transitions import (
     MAX_AMOUNT,
     InvalidInput,
@@ -44,7 +46,7 @@ from tasks.transitions import (
 )
 
 if TYPE_CHECKING:
-    from tasks.models import Commitment, Task
+    from tasks.models.catalogue import Task
 
 NARRATIVE_MAX = 2000
 COMMENT_MAX = 500
@@ -211,10 +213,8 @@ class UnitReport(LockedTransitions, models.Model):
         found.reporting_year, found.school = year, school
         return found
 
-    def approved_commitments(self) -> models.QuerySet["Commitment"]:
+    def approved_commitments(self) -> models.QuerySet[Commitment]:
         """The school's approved commitments in the year's plan: the rows of its report."""
-        from tasks.models import Commitment
-
         return (
             Commitment.objects.filter(
                 declaration__school_id=self.school_id,
@@ -257,7 +257,7 @@ class UnitReport(LockedTransitions, models.Model):
     def is_open(self) -> bool:
         return self.reporting_year.is_open_for(self.school.province_id)
 
-    def fund_names(self, commitment: "Commitment") -> list[str]:
+    def fund_names(self, commitment: Commitment) -> list[str]:
         """The spending columns: those the commitment was planned with."""
         return [name for name, _label in commitment.declaration.round.fund_fields]
 
@@ -303,7 +303,7 @@ class UnitReport(LockedTransitions, models.Model):
         return user.role == Role.MINISTRY
 
     def shortfall(
-        self, commitment: "Commitment", figures: RowFigures, earlier: Mapping[str, Any]
+        self, commitment: Commitment, figures: RowFigures, earlier: Mapping[str, Any]
     ) -> bool:
         """In the plan's final year, a row whose cumulative figures stay below the plan."""
         if not self.reporting_year.is_final:
@@ -316,7 +316,7 @@ class UnitReport(LockedTransitions, models.Model):
         return spent + figures.spent_total() < (commitment.total or Decimal(0))
 
     def missing(
-        self, commitment: "Commitment", figures: RowFigures, earlier: Mapping[str, Any]
+        self, commitment: Commitment, figures: RowFigures, earlier: Mapping[str, Any]
     ) -> list[str]:
         """Fields a row needs before the report can be submitted."""
         needed = ["progress", *[f"spent_{n}" for n in self.fund_names(commitment)]]
@@ -329,7 +329,7 @@ class UnitReport(LockedTransitions, models.Model):
             found.append("explanation")
         return found
 
-    def problems(self, commitment: "Commitment", figures: RowFigures) -> list[str]:
+    def problems(self, commitment: Commitment, figures: RowFigures) -> list[str]:
         """Values no form produces: a forged or outdated request."""
         code = commitment.item.code
         found = []
@@ -748,8 +748,6 @@ def _display(upload: UploadedFile) -> str:
 def _audit(
     report: UnitReport, by: User, action: AuditAction, ip: str | None, changes: dict[str, Any]
 ) -> None:
-    from tasks.models import AuditEvent
-
     AuditEvent.record_report(report, by, action, ip, changes)
 
 

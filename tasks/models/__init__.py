@@ -1,0 +1,42 @@
+"""The tasks app's models, one module per concern; everything is importable from here."""
+
+from tasks.models.audit import AuditEvent
+from tasks.models.catalogue import Category, Item, Plan, Task
+from tasks.models.declarations import (
+    Commitment,
+    Contacts,
+    Declaration,
+    RowValues,
+    derive_school_status,
+    summarise,
+)
+from tasks.models.reporting import (
+    EvidenceFile,
+    ProvinceDeadline,
+    ProvinceSummaryReport,
+    ReportingYear,
+    ReportRow,
+    UnitReport,
+)
+from tasks.models.rounds import Round
+
+__all__ = [
+    "AuditEvent",
+    "Category",
+    "Commitment",
+    "Contacts",
+    "Declaration",
+    "EvidenceFile",
+    "Item",
+    "Plan",
+    "ProvinceDeadline",
+    "ProvinceSummaryReport",
+    "ReportRow",
+    "ReportingYear",
+    "Round",
+    "RowValues",
+    "Task",
+    "UnitReport",
+    "derive_school_status",
+    "summarise",
+]
