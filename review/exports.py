@@ -14,12 +14,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from review.national import Filters, counted
-from review.progress import intended, schools_with_progress
+from review.figures.national import Filters, counted
+from review.figures.province import intended, schools_with_progress
 from schools.choices import SchoolKind
 from schools.models import Province
 from tasks.choices import FUND_FIELDS, FUND_NAMES, ReviewStatus, SchoolStatus
-from tasks.exports import (
+from tasks.models import Commitment, Declaration, Item, Round
+from tizhi.lib.xlsx import (
     AMOUNT_FORMAT,
     BORDER,
     HEADER_FILL,
@@ -30,7 +31,6 @@ from tasks.exports import (
     workbook_response,
     write_table,
 )
-from tasks.models import Commitment, Declaration, Item, Round
 
 if TYPE_CHECKING:
     from review.models import ExportJob
@@ -284,7 +284,7 @@ def write_national_detail(job: "ExportJob") -> None:
 
 def write_report_rows(job: "ExportJob") -> None:
     """The ExportJob's file: every unit's report rows of its reporting year."""
-    from review.reporting import REPORT_ROW_HEADERS, report_rows, report_rows_values
+    from review.figures.reporting import REPORT_ROW_HEADERS, report_rows, report_rows_values
 
     year = job.reporting_year
     assert year is not None
@@ -311,7 +311,7 @@ def write_report_rows(job: "ExportJob") -> None:
 
 def reporting_workbook_response(year: "ReportingYear", today: date) -> FileResponse:
     """Planned against completed, per item nationally and per item and province."""
-    from review.reporting import PLANNED_HEADERS, planned_against_done
+    from review.figures.reporting import PLANNED_HEADERS, planned_against_done
 
     workbook = Workbook(write_only=True)
     widths = [8, 40, 10, 10, 10, 14, 14, *[12] * 10]

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from schools.access import PortalRequest, school_required
-from schools.lib import client_ip
 from schools.models import School
 from tasks.choices import DeclarationStatus, ItemScope, ReviewStatus
 from tasks.exports import school_workbook_response
@@ -24,6 +23,7 @@ from tasks.models import (
     UnitReport,
 )
 from tasks.transitions import TransitionError, beijing_today
+from tizhi.lib.http import client_ip
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:

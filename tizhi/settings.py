@@ -132,7 +132,7 @@ CSRF_COOKIE_SECURE = HTTPS
 if envbool("BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted; 0 means
-# REMOTE_ADDR is the client (see schools.lib.client_ip).
+# REMOTE_ADDR is the client (see tizhi.lib.http.client_ip).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 CSRF_FAILURE_VIEW = "tizhi.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
@@ -188,7 +188,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "schools.lib.client_ip"
+AXES_CLIENT_IP_CALLABLE = "tizhi.lib.http.client_ip"
 AXES_LOCKOUT_CALLABLE = "schools.views.locked_out"
 AXES_VERBOSE = False
 

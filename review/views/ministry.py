@@ -14,9 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from review.exports import province_workbook_response, published_table_response
-from review.forms import ProvinceAdminForm
-from review.models import ExportJob, ExportStatus
-from review.national import (
+from review.figures.national import (
     APPROVED,
     BASES,
     Filters,
@@ -26,6 +24,8 @@ from review.national import (
     provinces_table,
     total_row,
 )
+from review.forms import ProvinceAdminForm
+from review.models import ExportJob, ExportStatus
 from review.views.province import _own_preview, _review_page, progress_page
 from schools.access import PortalRequest, ministry_required
 from schools.choices import Role, SchoolKind

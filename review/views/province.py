@@ -10,26 +10,26 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from review.exports import province_workbook_response
-from review.forms import ImportForm, ReasonForm, RoundForm, SchoolAddForm
-from review.progress import (
+from review.figures.province import (
     SORTS,
     funding_totals,
     kind_counts,
     schools_with_progress,
     status_counts,
 )
-from review.reporting import status_counts as reporting_status_counts
-from review.reporting import units as reporting_units
+from review.figures.reporting import status_counts as reporting_status_counts
+from review.figures.reporting import units as reporting_units
+from review.forms import ImportForm, ReasonForm, RoundForm, SchoolAddForm
 from schools.access import PortalRequest, province_required
 from schools.choices import SchoolKind
 from schools.imports import SchoolImportError, SchoolRow, check_rows, import_schools, save_rows
-from schools.lib import client_ip
 from schools.models import Province, School, User
 from tasks.choices import FUND_FIELDS, DeclarationStatus, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
 from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
 from tasks.transitions import TransitionError, beijing_today
 from tasks.views import post_commitment_form
+from tizhi.lib.http import client_ip
 
 PAGE_SIZE = 50
 SORT_CHOICES = [

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from review.exports import reporting_workbook_response
+from review.figures.reporting import grade_counts, progress_by_province, status_counts, units
 from review.forms import (
     EvaluationForm,
     ProvinceDeadlineForm,
@@ -17,9 +18,7 @@ from review.forms import (
     SummaryUploadForm,
 )
 from review.models import ExportJob, ExportKind
-from review.reporting import grade_counts, progress_by_province, status_counts, units
 from schools.access import PortalRequest, ministry_required, province_required
-from schools.lib import client_ip
 from schools.models import School
 from tasks.choices import Grade, ReportStatus
 from tasks.forms import ReportForm
@@ -32,6 +31,7 @@ from tasks.models import (
     UnitReport,
 )
 from tasks.transitions import TransitionError, beijing_today
+from tizhi.lib.http import client_ip
 
 PAGE_SIZE = 50
 

@@ -17,9 +17,9 @@ setup_django()
 from openpyxl import Workbook  # noqa: E402
 
 from review.exports import DETAIL_HEADERS, DETAIL_WIDTHS, detail_rows  # noqa: E402
-from review.national import Filters, counted  # noqa: E402
-from tasks.exports import write_table  # noqa: E402
+from review.figures.national import Filters, counted  # noqa: E402
 from tasks.models import Plan  # noqa: E402
+from tizhi.lib.xlsx import write_table  # noqa: E402
 
 
 def main() -> None:

@@ -10,14 +10,14 @@ import pytest
 from openpyxl import load_workbook
 
 from review.exports import DETAIL_HEADERS, detail_rows
+from review.figures.national import Filters
 from review.models import ExportJob, ExportStatus
-from review.national import Filters
 from schools.choices import SchoolKind
 from schools.models import Province, School
 from tasks.choices import DeclarationStatus, ReviewStatus, SchoolStatus
-from tasks.exports import write_table
 from tasks.models import Commitment, Declaration, Item, Plan, Round
 from tasks.transitions import beijing_today
+from tizhi.lib.xlsx import write_table
 
 pytestmark = pytest.mark.django_db
 

@@ -155,7 +155,7 @@ def test_write_table_keeps_formula_like_text_as_text(tmp_path):
 
     from openpyxl import Workbook
 
-    from tasks.exports import write_table
+    from tizhi.lib.xlsx import write_table
 
     workbook = Workbook(write_only=True)
     write_table(
