@@ -110,6 +110,10 @@ class ContactForm(forms.ModelForm):
         for field in self.fields.values():
             field.required = required
 
+    def contacts(self) -> dict[str, str]:
+        """The cleaned contacts, for School.update_contacts (the form never saves itself)."""
+        return {name: self.cleaned_data.get(name, "") for name in self.Meta.fields}
+
     def clean_contact_name(self) -> str:
         return self.cleaned_data["contact_name"].strip()
 
@@ -153,7 +157,3 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
                 forms.ValidationError("新密码不能与旧密码相同。", code="same_as_old"),
             )
         return self.cleaned_data
-
-    def save(self, commit: bool = True) -> Any:
-        self.user.must_change_password = False
-        return super().save(commit)

@@ -8,50 +8,22 @@ import io
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.contrib.auth.hashers import make_password
-from django.db import transaction
-from django.db.models import F
 from openpyxl import load_workbook
 
-from schools.choices import Role, SchoolKind
-from schools.models import Province, School, User
-from schools.validators import INITIAL_PASSWORD
+from schools.models import (
+    ImportResult,
+    Province,
+    School,
+    SchoolImportError,
+    SchoolRow,
+    User,
+)
 
 COLUMNS = {"学校标识码": "code", "学校名称": "name", "学校类型": "kind", "所在地市": "city"}
 REQUIRED_COLUMNS = ("学校标识码", "学校名称", "学校类型")
-KIND_BY_LABEL = {label: value for value, label in SchoolKind.choices}
-NAME_MAX = School._meta.get_field("name").max_length or 100
-CITY_MAX = School._meta.get_field("city").max_length or 50
-BATCH = 1000
-
-
-class SchoolImportError(Exception):
-    """The file cannot be imported; `errors` lists every problem, by row where there is one."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
-
-
-@dataclass
-class SchoolRow:
-    line: int
-    code: str
-    name: str
-    kind: str
-    city: str
-
-
-@dataclass
-class ImportResult:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    accounts_created: int = 0
 
 
 def _text(value: Any) -> str:
@@ -142,107 +114,15 @@ def parse_rows(table: list[list[Any]]) -> list[SchoolRow]:
     return rows
 
 
-def check_rows(rows: list[SchoolRow], province: Province) -> None:
-    """Raise SchoolImportError listing every bad row; return if the whole file is good."""
-    errors: list[tuple[int, str]] = []
-
-    def bad(row: SchoolRow, message: str) -> None:
-        errors.append((row.line, f"第{row.line}行：{message}"))
-
-    first_seen: dict[str, int] = {}
-    for row in rows:
-        if not re.fullmatch(r"\d{10}", row.code):
-            bad(row, f"学校标识码“{row.code}”应为10位数字。")
-        elif row.code in first_seen:
-            bad(row, f"学校标识码{row.code}与第{first_seen[row.code]}行重复。")
-        else:
-            first_seen[row.code] = row.line
-        if not row.name:
-            bad(row, "学校名称不能为空。")
-        elif len(row.name) > NAME_MAX:
-            bad(row, f"学校名称不能超过{NAME_MAX}个字。")
-        if row.kind not in KIND_BY_LABEL:
-            bad(row, f"学校类型“{row.kind}”无效，应为：{'、'.join(KIND_BY_LABEL)}。")
-        if len(row.city) > CITY_MAX:
-            bad(row, f"所在地市不能超过{CITY_MAX}个字。")
-
-    codes = list(first_seen)
-    elsewhere = {
-        s.code: s
-        for s in School.objects.filter(code__in=codes)
-        .exclude(province=province)
-        .select_related("province")
-    }
-    # A code is free as a username unless an account other than that school's own holds it.
-    taken = set(
-        User.objects.filter(username__in=codes)
-        .exclude(school_id=F("username"))
-        .values_list("username", flat=True)
-    )
-    for row in rows:
-        if first_seen.get(row.code) != row.line:
-            continue
-        if row.code in elsewhere:
-            other = elsewhere[row.code]
-            bad(
-                row,
-                f"学校标识码{row.code}已属于{other.province.name}（{other.name}），"
-                f"不能导入到{province.name}。",
-            )
-        elif row.code in taken:
-            bad(row, f"用户名{row.code}已被其他账号使用。")
-    if errors:
-        raise SchoolImportError([message for _line, message in sorted(errors)])
-
-
-@transaction.atomic
-def save_rows(rows: list[SchoolRow], province: Province) -> ImportResult:
-    """Create or update the schools and create missing accounts (initial password 123456)."""
-    result = ImportResult()
-    existing = School.objects.in_bulk([r.code for r in rows])
-    new_schools, changed = [], []
-    for row in rows:
-        kind = KIND_BY_LABEL[row.kind]
-        school = existing.get(row.code)
-        if school is None:
-            new_schools.append(
-                School(code=row.code, name=row.name, kind=kind, city=row.city, province=province)
-            )
-            result.created.append(row.code)
-        elif (school.name, school.kind, school.city) != (row.name, kind, row.city):
-            school.name, school.kind, school.city = row.name, kind, row.city
-            changed.append(school)
-            result.updated.append(row.code)
-        else:
-            result.unchanged.append(row.code)
-    School.objects.bulk_create(new_schools, batch_size=BATCH)
-    School.objects.bulk_update(changed, ["name", "kind", "city", "updated_at"], batch_size=BATCH)
-
-    with_account = set(
-        User.objects.filter(school__code__in=[r.code for r in rows]).values_list(
-            "school_id", flat=True
-        )
-    )
-    # The initial password is public (the manual prints it), so one hash serves every new
-    # account: hashing 11,000 passwords one by one would take minutes.
-    initial = make_password(INITIAL_PASSWORD)
-    accounts = [
-        User(
-            username=r.code,
-            password=initial,
-            role=Role.SCHOOL,
-            school_id=r.code,
-            must_change_password=True,
-        )
-        for r in rows
-        if r.code not in with_account
-    ]
-    User.objects.bulk_create(accounts, batch_size=BATCH)
-    result.accounts_created = len(accounts)
-    return result
-
-
-def import_schools(stream: IO[bytes], filename: str, province: Province) -> ImportResult:
+def import_schools(
+    stream: IO[bytes],
+    filename: str,
+    province: Province,
+    *,
+    by: User | None,
+    ip: str | None = None,
+    actor: str = "",
+) -> ImportResult:
+    """Read the file and register its schools (School.register): all or nothing."""
     rows = parse_rows(read_table(stream, filename))
-    check_rows(rows, province)
-    return save_rows(rows, province)
+    return School.register(rows, province, by=by, ip=ip, actor=actor)

@@ -1,17 +1,27 @@
+import re
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import Q
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Q
 
-from schools.choices import Role, SchoolKind
+from schools.audit import Entry, announce
+from schools.choices import AuditAction, Role, SchoolKind
 from schools.validators import (
     INITIAL_PASSWORD,
     mobile_validator,
     office_phone_validator,
     school_code_validator,
 )
+from tizhi.lib.transitions import InvalidInput, NotAllowed
+
+CONTACT_FIELDS = ("contact_name", "office_phone", "mobile")
+KIND_BY_LABEL = {label: value for value, label in SchoolKind.choices}
+BATCH = 1000
 
 
 class Province(models.Model):
@@ -57,6 +67,266 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
+
+    def audit_scope(self) -> tuple[str, str]:
+        return self.province_id, self.code
+
+    # -- changes -------------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        rows: "list[SchoolRow]",
+        province: Province,
+        *,
+        by: "User | None",
+        ip: str | None = None,
+        actor: str = "",
+    ) -> "ImportResult":
+        """添加学校 and 批量导入: check every row, then create or update the schools and create
+        their missing accounts (initial password 123456), all or nothing, each on record.
+
+        A re-run updates 学校名称, 学校类型 and 所在地市 and never touches passwords or contacts.
+        """
+        if by is not None and not by.administers(province.code):
+            raise NotAllowed("只能为本省添加或导入学校。")
+        with transaction.atomic():
+            check_rows(rows, province)
+            return _save_rows(rows, province, by, ip, actor)
+
+    def set_contacts(self, contact_name: str, office_phone: str, mobile: str) -> dict[str, Any]:
+        """Write the contacts; return {field: [old, new]} of what changed. Part of a larger
+        change (the commitment form) that records it; alone, use update_contacts."""
+        for value, validator in (
+            (office_phone, office_phone_validator),
+            (mobile, mobile_validator),
+        ):
+            if value:
+                try:
+                    validator(value)
+                except ValidationError as exc:
+                    raise InvalidInput("联系方式格式不正确。") from exc
+        new = {"contact_name": contact_name, "office_phone": office_phone, "mobile": mobile}
+        changed = {
+            name: [getattr(self, name), value]
+            for name, value in new.items()
+            if getattr(self, name) != value
+        }
+        if changed:
+            for name, (_old, value) in changed.items():
+                setattr(self, name, value)
+            self.save(update_fields=[*changed, "updated_at"])
+        return changed
+
+    def update_contacts(
+        self,
+        *,
+        by: "User",
+        contact_name: str,
+        office_phone: str,
+        mobile: str,
+        ip: str | None = None,
+    ) -> None:
+        """平台管理联系人, 办公电话, 手机号, as the school keeps them on 本校信息 and 修改密码."""
+        if by.school_id != self.code:
+            raise NotAllowed("只能修改本校的联系人信息。")
+        with transaction.atomic():
+            locked = School.objects.select_for_update().get(pk=self.pk)
+            changed = locked.set_contacts(contact_name, office_phone, mobile)
+            if changed:
+                announce(Entry(locked, AuditAction.CONTACTS_CHANGE, by, ip, {"contacts": changed}))
+        self.refresh_from_db()
+
+    register.__func__.alters_data = True  # type: ignore[attr-defined]
+    set_contacts.alters_data = True  # type: ignore[attr-defined]
+    update_contacts.alters_data = True  # type: ignore[attr-defined]
+
+
+class SchoolImportError(Exception):
+    """The rows cannot be imported; `errors` lists every problem, by row where there is one."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class SchoolRow:
+    """One school as a file or the 添加学校 form gives it; `line` is its spreadsheet row."""
+
+    line: int
+    code: str
+    name: str
+    kind: str
+    city: str
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    accounts_created: int = 0
+
+
+NAME_MAX = 100
+CITY_MAX = 50
+
+
+def check_rows(rows: list[SchoolRow], province: Province) -> None:
+    """Raise SchoolImportError listing every bad row; return if the whole file is good."""
+    errors: list[tuple[int, str]] = []
+
+    def bad(row: SchoolRow, message: str) -> None:
+        errors.append((row.line, f"第{row.line}行：{message}"))
+
+    first_seen: dict[str, int] = {}
+    for row in rows:
+        if not re.fullmatch(r"[0-9]{10}", row.code):
+            bad(row, f"学校标识码“{row.code}”应为10位数字。")
+        elif row.code in first_seen:
+            bad(row, f"学校标识码{row.code}与第{first_seen[row.code]}行重复。")
+        else:
+            first_seen[row.code] = row.line
+        if not row.name:
+            bad(row, "学校名称不能为空。")
+        elif len(row.name) > NAME_MAX:
+            bad(row, f"学校名称不能超过{NAME_MAX}个字。")
+        if row.kind not in KIND_BY_LABEL:
+            bad(row, f"学校类型“{row.kind}”无效，应为：{'、'.join(KIND_BY_LABEL)}。")
+        if len(row.city) > CITY_MAX:
+            bad(row, f"所在地市不能超过{CITY_MAX}个字。")
+
+    codes = list(first_seen)
+    elsewhere = {
+        s.code: s
+        for s in School.objects.filter(code__in=codes)
+        .exclude(province=province)
+        .select_related("province")
+    }
+    # A code is free as a username unless an account other than that school's own holds it.
+    taken = set(
+        User.objects.filter(username__in=codes)
+        .exclude(school_id=F("username"))
+        .values_list("username", flat=True)
+    )
+    for row in rows:
+        if first_seen.get(row.code) != row.line:
+            continue
+        if row.code in elsewhere:
+            other = elsewhere[row.code]
+            bad(
+                row,
+                f"学校标识码{row.code}已属于{other.province.name}（{other.name}），"
+                f"不能导入到{province.name}。",
+            )
+        elif row.code in taken:
+            bad(row, f"用户名{row.code}已被其他账号使用。")
+    if errors:
+        raise SchoolImportError([message for _line, message in sorted(errors)])
+
+
+def _save_rows(
+    rows: list[SchoolRow], province: Province, by: "User | None", ip: str | None, actor: str
+) -> ImportResult:
+    result = ImportResult()
+    existing = School.objects.in_bulk([r.code for r in rows])
+    new_schools, changed, entries = [], [], []
+    for row in rows:
+        kind = KIND_BY_LABEL[row.kind]
+        school = existing.get(row.code)
+        if school is None:
+            school = School(
+                code=row.code, name=row.name, kind=kind, city=row.city, province=province
+            )
+            new_schools.append(school)
+            result.created.append(row.code)
+            entries.append(
+                Entry(
+                    school,
+                    AuditAction.SCHOOL_ADD,
+                    by,
+                    ip,
+                    {"fields": _school_fields(school)},
+                    actor,
+                )
+            )
+        elif (school.name, school.kind, school.city) != (row.name, kind, row.city):
+            old = {"name": school.name, "kind": school.get_kind_display(), "city": school.city}
+            school.name, school.kind, school.city = row.name, kind, row.city
+            new = {"name": school.name, "kind": school.get_kind_display(), "city": school.city}
+            changed.append(school)
+            result.updated.append(row.code)
+            entries.append(
+                Entry(
+                    school,
+                    AuditAction.SCHOOL_CHANGE,
+                    by,
+                    ip,
+                    {"fields": _labelled({k: [old[k], new[k]] for k in old if old[k] != new[k]})},
+                    actor,
+                )
+            )
+        else:
+            result.unchanged.append(row.code)
+    School.objects.bulk_create(new_schools, batch_size=BATCH)
+    School.objects.bulk_update(changed, ["name", "kind", "city", "updated_at"], batch_size=BATCH)
+
+    with_account = set(
+        User.objects.filter(school__code__in=[r.code for r in rows]).values_list(
+            "school_id", flat=True
+        )
+    )
+    # The initial password is public (the manual prints it), so one hash serves every new
+    # account: hashing 11,000 passwords one by one would take minutes.
+    initial = make_password(INITIAL_PASSWORD)
+    accounts = [
+        User(
+            username=r.code,
+            password=initial,
+            role=Role.SCHOOL,
+            school_id=r.code,
+            must_change_password=True,
+        )
+        for r in rows
+        if r.code not in with_account
+    ]
+    User.objects.bulk_create(accounts, batch_size=BATCH)
+    # bulk_create gives primary keys on PostgreSQL and SQLite alike.
+    entries += [
+        Entry(
+            a,
+            AuditAction.ACCOUNT_CREATE,
+            by,
+            ip,
+            {"note": "初始密码123456，首次登录须修改"},
+            actor,
+            province_id=province.code,
+            school_id=a.school_id,
+        )
+        for a in accounts
+    ]
+    result.accounts_created = len(accounts)
+    announce(*entries)
+    return result
+
+
+def _labelled(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {
+        str(getattr(School._meta.get_field(name), "verbose_name", name)): pair
+        for name, pair in changes.items()
+    }
+
+
+def _school_fields(school: School) -> dict[str, list[Any]]:
+    return _labelled(
+        {
+            "code": [None, school.code],
+            "name": [None, school.name],
+            "kind": [None, school.get_kind_display()],
+            "city": [None, school.city],
+        }
+    )
 
 
 class PortalUserManager(UserManager["User"]):
@@ -120,6 +390,25 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    def audit_scope(self) -> tuple[str | None, str | None]:
+        if self.school_id:
+            return self.school.province_id if self.school else None, self.school_id
+        return self.province_id, None
+
+    @property
+    def audit_label(self) -> str:
+        return f"账号 {self.username}"
+
+    # -- who may do what -------------------------------------------------------------------
+
+    def administers(self, province_id: str | None) -> bool:
+        """Whether this is an admin of that province: the one test of "本省" everywhere."""
+        return (
+            self.role == Role.PROVINCE
+            and province_id is not None
+            and self.province_id == province_id
+        )
+
     def manage_refusal(self, by: "User") -> str | None:
         """Why `by` may not reset or (de)activate this account, or None.
 
@@ -127,34 +416,101 @@ class User(AbstractUser):
         province admins.
         """
         if self.role == Role.SCHOOL and self.school is not None:
-            if by.role == Role.PROVINCE and by.province_id == self.school.province_id:
+            if by.administers(self.school.province_id):
                 return None
             return "只能管理本省学校的账号。"
         if self.role == Role.PROVINCE and by.role == Role.MINISTRY:
             return None
         return "无权管理该账号。"
 
-    def reset_password(self, *, by: "User", password: str = INITIAL_PASSWORD) -> None:
+    def can_manage(self, by: "User") -> bool:
+        return self.manage_refusal(by) is None
+
+    # -- changes ---------------------------------------------------------------------------
+
+    @classmethod
+    def create_account(
+        cls,
+        *,
+        username: str,
+        role: Role,
+        password: str,
+        province: Province | None = None,
+        by: "User | None",
+        ip: str | None = None,
+        actor: str = "",
+    ) -> "User":
+        """A province admin or a ministry account, created by the ministry's page or by
+        `create_admin`; either way it must change its password at first sign-in."""
+        if by is not None and not (by.role == Role.MINISTRY and role == Role.PROVINCE):
+            raise NotAllowed("只有教育部可以创建省级管理员账号。")
+        if role not in (Role.PROVINCE, Role.MINISTRY):
+            raise InvalidInput("只能创建省级管理员或教育部账号。")
+        if (role == Role.PROVINCE) != (province is not None):
+            raise InvalidInput("省级管理员须指定省级单位，教育部账号不属于任何省份。", "province")
+        user = cls(username=username, role=role, province=province, must_change_password=True)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput("密码不符合规则：" + "".join(exc.messages), "password") from exc
+        with transaction.atomic():
+            if cls.objects.filter(username__iexact=username).exists():
+                raise InvalidInput(f"用户名“{username}”已存在。", "username")
+            user.set_password(password)
+            user.save()
+            where = {"省级单位": [None, province.name]} if province else {}
+            announce(
+                Entry(
+                    user,
+                    AuditAction.ACCOUNT_CREATE,
+                    by,
+                    ip,
+                    {"fields": {"角色": [None, Role(role).label], **where}},
+                    actor,
+                )
+            )
+        return user
+
+    def reset_password(
+        self, *, by: "User", password: str = INITIAL_PASSWORD, ip: str | None = None
+    ) -> None:
         """Back to the initial password 123456 (or a temporary one), to be changed at the
         next sign-in."""
         refusal = self.manage_refusal(by)
         if refusal:
-            raise PermissionDenied(refusal)
-        self.set_password(password)
-        self.must_change_password = True
-        self.save(update_fields=["password", "must_change_password"])
+            raise NotAllowed(refusal)
+        with transaction.atomic():
+            self.set_password(password)
+            self.must_change_password = True
+            self.save(update_fields=["password", "must_change_password"])
+            announce(Entry(self, AuditAction.PASSWORD_RESET, by, ip))
 
-    def set_active(self, active: bool, *, by: "User") -> None:
+    def set_active(self, active: bool, *, by: "User", ip: str | None = None) -> None:
         """Deactivate (or reactivate) the account; a deactivated one cannot sign in and its
         open sessions end at once."""
         refusal = self.manage_refusal(by)
         if refusal:
-            raise PermissionDenied(refusal)
-        self.is_active = active
-        self.save(update_fields=["is_active"])
+            raise NotAllowed(refusal)
+        if self.is_active == active:
+            return
+        with transaction.atomic():
+            self.is_active = active
+            self.save(update_fields=["is_active"])
+            action = AuditAction.ACCOUNT_ACTIVATE if active else AuditAction.ACCOUNT_DEACTIVATE
+            announce(Entry(self, action, by, ip))
 
+    def change_password(self, password: str, *, ip: str | None = None) -> None:
+        """修改密码 by the account's owner; ends the forced change after a reset."""
+        with transaction.atomic():
+            self.set_password(password)
+            self.must_change_password = False
+            self.save(update_fields=["password", "must_change_password"])
+            announce(Entry(self, AuditAction.PASSWORD_CHANGE, self, ip))
+
+    create_account.__func__.alters_data = True  # type: ignore[attr-defined]
     reset_password.alters_data = True  # type: ignore[attr-defined]
     set_active.alters_data = True  # type: ignore[attr-defined]
+    change_password.alters_data = True  # type: ignore[attr-defined]
 
     @property
     def is_school(self) -> bool:

@@ -14,6 +14,7 @@ from schools.access import PortalRequest, school_required
 from schools.choices import Role
 from schools.forms import ContactForm, LoginForm, PasswordChangeForm
 from schools.models import School, User
+from tizhi.lib.http import client_ip
 
 SIGN_IN_ROLES = {r.value: r for r in (Role.SCHOOL, Role.PROVINCE, Role.MINISTRY)}
 
@@ -65,10 +66,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         forms_valid = form.is_valid() & (contact_form is None or contact_form.is_valid())
         if forms_valid:
+            ip = client_ip(request)
             with transaction.atomic():
-                form.save()
-                if contact_form is not None:
-                    contact_form.save()
+                user.change_password(form.cleaned_data["new_password1"], ip=ip)
+                if contact_form is not None and user.school is not None:
+                    user.school.update_contacts(by=user, ip=ip, **contact_form.contacts())
             update_session_auth_hash(request, user)
             messages.success(request, "密码已修改。")
             return redirect("home")
@@ -86,7 +88,7 @@ def profile(request: PortalRequest) -> HttpResponse:
     school = School.objects.select_related("province").get(account=request.user)
     form = ContactForm(request.POST if request.method == "POST" else None, instance=school)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        school.update_contacts(by=request.user, ip=client_ip(request), **form.contacts())
         messages.success(request, "联系人信息已保存。")
         return redirect("schools:profile")
     return render(request, "schools/profile.html", {"school": school, "form": form})

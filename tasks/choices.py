@@ -1,5 +1,8 @@
 from django.db import models
 
+# The audit trail's actions are listed where every app can name them.
+from schools.choices import AuditAction as AuditAction
+
 
 class ItemScope(models.TextChoices):
     SCHOOL = "school", "学校承接"
@@ -46,24 +49,6 @@ class WindowState(models.TextChoices):
     NOT_STARTED = "not_started", "尚未开始"
     OPEN = "open", "进行中"
     CLOSED = "closed", "已截止"
-
-
-class AuditAction(models.TextChoices):
-    SAVE = "save", "保存"
-    SUBMIT = "submit", "提交"
-    WITHDRAW = "withdraw", "继续修改（撤回）"
-    SAVE_RETURNED = "save_returned", "保存需修改的任务"
-    RESUBMIT = "resubmit", "重新提交需修改的任务"
-    APPROVE = "approve", "通过"
-    RETURN = "return", "退回修改"
-    UNDO = "undo", "撤销审核"
-    REOPEN = "reopen", "退回学校重新填报"
-    REPORT_SAVE = "report_save", "保存绩效填报"
-    REPORT_SUBMIT = "report_submit", "提交绩效填报"
-    REPORT_RETURN = "report_return", "退回绩效填报"
-    REPORT_EVALUATE = "report_evaluate", "评价年度绩效"
-    FILE_UPLOAD = "file_upload", "上传文件"
-    FILE_DELETE = "file_delete", "删除文件"
 
 
 class ReportProgress(models.TextChoices):

@@ -32,7 +32,8 @@ from schools.choices import Role, SchoolKind
 from schools.models import Province, School, User
 from tasks.choices import FUND_FIELDS, FUND_NAMES, SchoolStatus
 from tasks.models import Declaration, Plan, Round
-from tasks.transitions import beijing_today
+from tasks.transitions import TransitionError, beijing_today
+from tizhi.lib.http import client_ip
 
 FUND_LABELS = [label for _name, label in FUND_FIELDS]
 
@@ -308,20 +309,24 @@ def admins(request: PortalRequest) -> HttpResponse:
     form = ProvinceAdminForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         password = form.cleaned_data["password"] or _temporary_password()
-        user = User(
-            username=form.cleaned_data["username"],
-            role=Role.PROVINCE,
-            province=form.cleaned_data["province"],
-            must_change_password=True,
-        )
-        user.set_password(password)
-        user.save()
-        messages.success(
-            request,
-            f"已创建{user.province}省级管理员账号 {user.username}，初始密码：{password}"
-            "（请告知对方，首次登录须修改）。",
-        )
-        return redirect("review:admins")
+        try:
+            user = User.create_account(
+                username=form.cleaned_data["username"],
+                role=Role.PROVINCE,
+                province=form.cleaned_data["province"],
+                password=password,
+                by=request.user,
+                ip=client_ip(request),
+            )
+        except TransitionError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(
+                request,
+                f"已创建{user.province}省级管理员账号 {user.username}，初始密码：{password}"
+                "（请告知对方，首次登录须修改）。",
+            )
+            return redirect("review:admins")
     accounts = (
         User.objects.filter(role=Role.PROVINCE)
         .select_related("province")
@@ -352,7 +357,7 @@ def _province_admin(pk: int) -> User:
 def admin_reset(request: PortalRequest, pk: int) -> HttpResponse:
     account = _province_admin(pk)
     password = _temporary_password()
-    account.reset_password(by=request.user, password=password)
+    account.reset_password(by=request.user, password=password, ip=client_ip(request))
     messages.success(
         request,
         f"已重置 {account.username} 的密码，临时密码：{password}（请告知对方，登录后须修改）。",
@@ -367,6 +372,6 @@ def admin_active(request: PortalRequest, pk: int) -> HttpResponse:
     active = request.POST.get("active")
     if active not in {"0", "1"}:
         return HttpResponseBadRequest("参数错误。".encode())
-    account.set_active(active == "1", by=request.user)
+    account.set_active(active == "1", by=request.user, ip=client_ip(request))
     messages.success(request, f"已{'启用' if active == '1' else '停用'} {account.username}。")
     return redirect("review:admins")

@@ -22,8 +22,8 @@ from review.figures.reporting import units as reporting_units
 from review.forms import ImportForm, ReasonForm, RoundForm, SchoolAddForm
 from schools.access import PortalRequest, province_required
 from schools.choices import SchoolKind
-from schools.imports import SchoolImportError, SchoolRow, check_rows, import_schools, save_rows
-from schools.models import Province, School, User
+from schools.imports import import_schools
+from schools.models import Province, School, SchoolImportError, SchoolRow, User
 from tasks.choices import FUND_FIELDS, DeclarationStatus, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
 from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
@@ -207,11 +207,10 @@ def add_school(request: PortalRequest) -> HttpResponse:
             errors.append(f"学校标识码{row.code}已存在，不能重复添加。")
         else:
             try:
-                check_rows([row], province)
+                School.register([row], province, by=request.user, ip=client_ip(request))
             except SchoolImportError as exc:
                 errors = [e.removeprefix("第1行：") for e in exc.errors]
         if not errors:
-            save_rows([row], province)
             messages.success(
                 request, f"已添加{row.name}（{row.code}），账号为学校标识码，初始密码123456。"
             )
@@ -234,7 +233,9 @@ def import_accounts(request: PortalRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                result = import_schools(upload, upload.name, province)
+                result = import_schools(
+                    upload, upload.name, province, by=request.user, ip=client_ip(request)
+                )
             except SchoolImportError as exc:
                 errors = exc.errors
             else:
@@ -258,7 +259,7 @@ def import_accounts(request: PortalRequest) -> HttpResponse:
 
 def _account(request: PortalRequest, code: str) -> User:
     school = _school(request, code)
-    account = User.objects.filter(school=school).first()
+    account = User.objects.filter(school=school).select_related("school").first()
     if account is None:
         raise Http404("该学校没有账号。")
     return account
@@ -268,7 +269,7 @@ def _account(request: PortalRequest, code: str) -> User:
 @require_POST
 def reset_password(request: PortalRequest, code: str) -> HttpResponse:
     account = _account(request, code)
-    account.reset_password(by=request.user)
+    account.reset_password(by=request.user, ip=client_ip(request))
     messages.success(request, f"已将{account.school}的密码重置为123456，学校下次登录时须修改密码。")
     return redirect(_back(request, "review:accounts"))
 
@@ -280,7 +281,7 @@ def set_active(request: PortalRequest, code: str) -> HttpResponse:
     active = request.POST.get("active")
     if active not in {"0", "1"}:
         return HttpResponseBadRequest("参数错误。".encode())
-    account.set_active(active == "1", by=request.user)
+    account.set_active(active == "1", by=request.user, ip=client_ip(request))
     verb = "启用" if active == "1" else "停用"
     messages.success(request, f"已{verb}{account.school}的账号。")
     return redirect(_back(request, "review:accounts"))
@@ -315,11 +316,7 @@ def _review_page(
             .order_by("item__task__number", "item__sub_number")
         ):
             rows.append((c, [getattr(c, n) for n in names]))
-        events = list(
-            AuditEvent.objects.filter(declaration=declaration)
-            .select_related("user", "commitment__item")
-            .order_by("-at", "-pk")
-        )
+        events = list(AuditEvent.objects.for_subject(declaration).order_by("-at", "-pk"))
         for label, review in (("意向承接", None), ("已通过", ReviewStatus.APPROVED)):
             sums = declaration.summary(review)
             summaries.append((label, sums["count"], sums["total"], [sums[n] for n in names]))

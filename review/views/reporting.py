@@ -160,9 +160,7 @@ def _report_page(
     readonly: bool = False,
 ) -> HttpResponse:
     events = (
-        list(AuditEvent.objects.filter(report=report).select_related("user").order_by("-at"))
-        if report.pk
-        else []
+        list(AuditEvent.objects.for_subject(report).order_by("-at", "-pk")) if report.pk else []
     )
     return render(
         request,

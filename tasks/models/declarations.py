@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -14,7 +13,6 @@ from django.utils import timezone
 
 from schools.choices import Role
 from schools.models import School, User
-from schools.validators import mobile_validator, office_phone_validator
 from tasks.choices import (
     FUND_FIELDS,
     FUND_NAMES,
@@ -311,7 +309,7 @@ class Declaration(LockedTransitions, models.Model):
             locked._check_version(version)
             changes = locked._apply(rows, contacts)
             locked._bump()
-            AuditEvent.record(locked, by, AuditAction.SAVE, ip, changes)
+            locked._audit(by, AuditAction.SAVE, ip, changes)
         self.refresh_from_db()
 
     def submit(
@@ -336,7 +334,7 @@ class Declaration(LockedTransitions, models.Model):
             locked.status = DeclarationStatus.SUBMITTED
             locked.submitted_at = timezone.now()
             locked._bump()
-            AuditEvent.record(locked, by, AuditAction.SUBMIT, ip, changes)
+            locked._audit(by, AuditAction.SUBMIT, ip, changes)
         self.refresh_from_db()
 
     submit.alters_data = True  # type: ignore[attr-defined]
@@ -351,7 +349,7 @@ class Declaration(LockedTransitions, models.Model):
             locked.status = DeclarationStatus.DRAFT
             locked.submitted_at = None
             locked._bump()
-            AuditEvent.record(locked, by, AuditAction.WITHDRAW, ip, {})
+            locked._audit(by, AuditAction.WITHDRAW, ip, {})
         self.refresh_from_db()
 
     withdraw.alters_data = True  # type: ignore[attr-defined]
@@ -375,7 +373,7 @@ class Declaration(LockedTransitions, models.Model):
             locked._check_returned(rows)
             changes = locked._apply(rows, None)
             locked._bump()
-            AuditEvent.record(locked, by, AuditAction.SAVE_RETURNED, ip, changes)
+            locked._audit(by, AuditAction.SAVE_RETURNED, ip, changes)
         self.refresh_from_db()
 
     def resubmit(
@@ -423,7 +421,7 @@ class Declaration(LockedTransitions, models.Model):
             )
             if dropped:
                 changes["dropped"] = sorted(dropped)
-            AuditEvent.record(locked, by, AuditAction.RESUBMIT, ip, changes)
+            locked._audit(by, AuditAction.RESUBMIT, ip, changes)
         self.refresh_from_db()
 
     save_returned.alters_data = True  # type: ignore[attr-defined]
@@ -448,7 +446,7 @@ class Declaration(LockedTransitions, models.Model):
                 review_status=ReviewStatus.APPROVED, reviewed_by=by, reviewed_at=timezone.now()
             )
             locked._bump()
-            AuditEvent.record(locked, by, AuditAction.APPROVE, ip, {"items": codes})
+            locked._audit(by, AuditAction.APPROVE, ip, {"items": codes})
         self.refresh_from_db()
         return len(codes)
 
@@ -476,7 +474,7 @@ class Declaration(LockedTransitions, models.Model):
             locked.status = DeclarationStatus.DRAFT
             locked.submitted_at = None
             locked._bump()
-            AuditEvent.record(locked, by, AuditAction.REOPEN, ip, {"reason": reason})
+            locked._audit(by, AuditAction.REOPEN, ip, {"reason": reason})
         self.refresh_from_db()
 
     approve_all.alters_data = True  # type: ignore[attr-defined]
@@ -489,6 +487,19 @@ class Declaration(LockedTransitions, models.Model):
             raise InvalidState("该学校已撤回或尚未提交，不能审核。请刷新页面。")
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def audit_scope(self) -> tuple[str, str | None]:
+        return self.round.province_id, self.school_id
+
+    @property
+    def audit_label(self) -> str:
+        unit = self.school or f"{self.round.province}（省级承接）"
+        return f"{unit} 承接任务"
+
+    def _audit(
+        self, by: User, action: AuditAction, ip: str | None, changes: dict[str, Any]
+    ) -> None:
+        AuditEvent.record(self, by=by, action=action, ip=ip, changes=changes, version=self.version)
 
     def _fund_names(self) -> list[str]:
         return [name for name, _label in self.fund_fields]
@@ -550,7 +561,11 @@ class Declaration(LockedTransitions, models.Model):
         """Write rows and contacts; return what changed, for the audit event."""
         changes: dict[str, Any] = {}
         if contacts is not None and self.school is not None:
-            changes.update(_apply_contacts(self.school, contacts))
+            changed = self.school.set_contacts(
+                contacts.contact_name, contacts.office_phone, contacts.mobile
+            )
+            if changed:
+                changes["contacts"] = changed
         items = {i.pk: i for i in self.offered_items().filter(pk__in=list(rows))}
         existing = {c.item_id: c for c in self.commitments.all()}
         unknown = [pk for pk in rows if pk not in items and pk not in existing]
@@ -643,29 +658,6 @@ def _diff(old: RowValues, new: RowValues) -> dict[str, list[Any]]:
     }
 
 
-def _apply_contacts(school: School, contacts: Contacts) -> dict[str, Any]:
-    for value, validator in (
-        (contacts.office_phone, office_phone_validator),
-        (contacts.mobile, mobile_validator),
-    ):
-        if value:
-            try:
-                validator(value)
-            except ValidationError as exc:
-                raise InvalidInput("联系方式格式不正确。") from exc
-    changed = {
-        f.name: [getattr(school, f.name), getattr(contacts, f.name)]
-        for f in fields(contacts)
-        if getattr(school, f.name) != getattr(contacts, f.name)
-    }
-    if changed:
-        for name, (_old, new) in changed.items():
-            setattr(school, name, new)
-        school.save(update_fields=[*changed, "updated_at"])
-        return {"contacts": changed}
-    return {}
-
-
 class Commitment(models.Model):
     """One item of a declaration: whether it is undertaken, how many, and planned funding."""
 
@@ -755,7 +747,7 @@ class Commitment(models.Model):
             detail: dict[str, Any] = {"items": [current.item.code]}
             if comment:
                 detail["comment"] = comment
-            AuditEvent.record(declaration, by, action, ip, detail, commitment=current)
+            declaration._audit(by, action, ip, detail)
         self.refresh_from_db()
 
     def approve(self, *, by: User, ip: str | None = None) -> None:

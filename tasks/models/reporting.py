@@ -203,6 +203,13 @@ class UnitReport(LockedTransitions, models.Model):
     def __str__(self) -> str:
         return f"{self.school} {self.reporting_year.year}年度"
 
+    def audit_scope(self) -> tuple[str, str]:
+        return self.school.province_id, self.school_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.school} {self.reporting_year.year}年度绩效"
+
     # -- finding ------------------------------------------------------------------------
 
     @classmethod
@@ -748,7 +755,7 @@ def _display(upload: UploadedFile) -> str:
 def _audit(
     report: UnitReport, by: User, action: AuditAction, ip: str | None, changes: dict[str, Any]
 ) -> None:
-    AuditEvent.record_report(report, by, action, ip, changes)
+    AuditEvent.record(report, by=by, action=action, ip=ip, changes=changes, version=report.version)
 
 
 def expected_schools(year: ReportingYear) -> Q:

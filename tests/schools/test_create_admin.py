@@ -3,8 +3,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from schools.choices import Role
+from schools.choices import AuditAction, Role
 from schools.models import User
+from tasks.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,14 @@ def test_creates_a_province_admin(reference_data):
     assert "已创建省级管理员账号 sx（山西省）" in out
     user = User.objects.get(username="sx")
     assert (user.role, user.province_id, user.school_id) == (Role.PROVINCE, "14", None)
-    assert user.check_password("Shanxi2020") and not user.must_change_password
+    # Like the ministry's page, the command forces a password change at first sign-in.
+    assert user.check_password("Shanxi2020") and user.must_change_password
+    event = AuditEvent.objects.for_subject(user).get()
+    assert (event.action, event.actor, event.user) == (
+        AuditAction.ACCOUNT_CREATE,
+        "命令行 create_admin",
+        None,
+    )
 
 
 def test_creates_a_ministry_user(reference_data):

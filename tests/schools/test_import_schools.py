@@ -196,5 +196,5 @@ def test_missing_file_is_refused(shanxi):
 def test_username_taken_by_another_account_is_refused(shanxi):
     User.objects.create_user(username="4114010001", role="ministry", password="x")
     with pytest.raises(SchoolImportError) as caught:
-        import_schools(io.BytesIO(xlsx(GOOD_ROWS)), "a.xlsx", shanxi)
+        import_schools(io.BytesIO(xlsx(GOOD_ROWS)), "a.xlsx", shanxi, by=None)
     assert caught.value.errors == ["第2行：用户名4114010001已被其他账号使用。"]

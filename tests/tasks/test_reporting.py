@@ -103,7 +103,7 @@ def test_save_keeps_an_incomplete_report_and_audits(approved):
     )
     row = ReportRow.objects.get()
     assert (row.progress, row.spent_school_funds, report.version) == ("in_progress", None, 1)
-    event = AuditEvent.objects.get(report=report)
+    event = AuditEvent.objects.for_subject(report).get()
     assert (event.action, event.ip, event.user) == (
         AuditAction.REPORT_SAVE,
         "10.0.0.9",
@@ -274,7 +274,11 @@ def test_province_evaluates(submitted, province_admin):
         Grade.GOOD,
         "完成较好",
     )
-    assert AuditEvent.objects.filter(report=submitted, action=AuditAction.REPORT_EVALUATE).exists()
+    assert (
+        AuditEvent.objects.for_subject(submitted)
+        .filter(action=AuditAction.REPORT_EVALUATE)
+        .exists()
+    )
     with pytest.raises(InvalidState):
         submitted.evaluate(by=province_admin, grade=Grade.PASS, comment="再评")
 
@@ -361,7 +365,7 @@ def test_a_failure_after_storing_removes_the_file(approved, private_files, monke
     def broken(*args, **kwargs):
         raise RuntimeError("数据库写入失败")
 
-    monkeypatch.setattr(AuditEvent, "record_report", broken)
+    monkeypatch.setattr(AuditEvent, "record", broken)
     with pytest.raises(RuntimeError):
         annual(report, approved.account)
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]

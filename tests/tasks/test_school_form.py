@@ -574,7 +574,7 @@ def test_stale_returned_page(client, school_user, returned, province_admin):
 
 
 def test_audit_trail_of_the_school(client, school_user, returned):
-    actions = list(AuditEvent.objects.filter(declaration=returned).values_list("action", flat=True))
+    actions = list(AuditEvent.objects.for_subject(returned).values_list("action", flat=True))
     assert actions[:2] == [AuditAction.SAVE, AuditAction.SUBMIT]
     event = AuditEvent.objects.filter(action=AuditAction.SUBMIT).get()
     assert event.user == school_user and event.ip == "127.0.0.1"

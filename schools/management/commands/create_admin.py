@@ -2,12 +2,11 @@ import getpass
 import sys
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from schools.choices import Role
 from schools.models import Province, User
+from tizhi.lib.transitions import TransitionError
 
 
 class Command(BaseCommand):
@@ -28,8 +27,6 @@ class Command(BaseCommand):
         password: str | None,
         **options: Any,
     ) -> None:
-        if User.objects.filter(username=username).exists():
-            raise CommandError(f"用户名“{username}”已存在。")
         target = None
         if role == Role.PROVINCE:
             if not province:
@@ -39,17 +36,23 @@ class Command(BaseCommand):
                 raise CommandError(f"没有代码为“{province}”的省级单位。")
         elif province:
             raise CommandError("教育部账号不属于任何省份，不能指定 --province。")
-        user = User(username=username, role=role, province=target)
+        if User.objects.filter(username__iexact=username).exists():
+            raise CommandError(f"用户名“{username}”已存在。")
         if password is None:
             password = self._prompt()
         try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise CommandError("密码不符合规则：" + "".join(exc.messages)) from exc
-        user.set_password(password)
-        user.save()
+            User.create_account(
+                username=username,
+                role=Role(role),
+                province=target,
+                password=password,
+                by=None,
+                actor="命令行 create_admin",
+            )
+        except TransitionError as exc:
+            raise CommandError(exc.message) from exc
         where = f"（{target.name}）" if target else ""
-        self.stdout.write(f"已创建{Role(role).label}账号 {username}{where}。")
+        self.stdout.write(f"已创建{Role(role).label}账号 {username}{where}，首次登录时须修改密码。")
 
     def _prompt(self) -> str:
         if not sys.stdin.isatty():

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from schools.imports import SchoolImportError, import_schools
-from schools.models import Province
+from schools.imports import import_schools
+from schools.models import Province, SchoolImportError
 
 
 class Command(BaseCommand):
@@ -27,7 +27,9 @@ class Command(BaseCommand):
             raise CommandError(f"文件不存在：{file}")
         try:
             with path.open("rb") as stream:
-                result = import_schools(stream, path.name, target)
+                result = import_schools(
+                    stream, path.name, target, by=None, actor="命令行 import_schools"
+                )
         except SchoolImportError as exc:
             for line in exc.errors:
                 self.stderr.write(line)

@@ -6,8 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from schools.choices import Role, SchoolKind
-from schools.imports import SchoolRow, save_rows
-from schools.models import Province, User
+from schools.models import Province, School, SchoolRow, User
 from tasks.models import Round
 from tasks.transitions import beijing_today
 
@@ -37,12 +36,14 @@ class Command(BaseCommand):
         call_command("load_reference_data", verbosity=0)
         province = Province.objects.get(code=DEMO_PROVINCE)
         with transaction.atomic():
-            save_rows(
+            School.register(
                 [
                     SchoolRow(line=i, code=code, name=name, kind=kind.label, city=city)
                     for i, (code, name, kind, city) in enumerate(DEMO_SCHOOLS, start=2)
                 ],
                 province,
+                by=None,
+                actor="命令行 seed_demo",
             )
             admin_lines = [self._admin(*spec) for spec in DEMO_ADMINS]
         if not Round.objects.filter(province=province, plan__is_current=True).exists():
@@ -83,10 +84,15 @@ class Command(BaseCommand):
     def _admin(self, username: str, role: Role, province: str | None, password: str) -> str:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, role=role, province_id=province)
-            user.set_password(password)
-            user.save()
-            shown = password
+            User.create_account(
+                username=username,
+                role=role,
+                province=Province.objects.get(code=province) if province else None,
+                password=password,
+                by=None,
+                actor="命令行 seed_demo",
+            )
+            shown = f"{password}（首次登录须修改）"
         else:
             shown = f"{password}（如已修改则以修改后的为准）"
         return f"{role.label} {username}  密码：{shown}"

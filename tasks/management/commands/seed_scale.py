@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -275,15 +276,32 @@ class Command(BaseCommand):
         Declaration.objects.bulk_create([d for d, _r, _u in plans], batch_size=BATCH)
         commitments = []
         events = []
+        subject_type = ContentType.objects.get_for_model(Declaration)
+        usernames = dict(User.objects.values_list("pk", "username"))
+        units = {s.code: str(s) for s in schools}
+
+        def event(declaration: Declaration, user: int, **fields: Any) -> AuditEvent:
+            # The trail as the transitions would have written it (AuditEvent.record).
+            return AuditEvent(
+                subject_type=subject_type,
+                subject_id=str(declaration.pk),
+                subject_label=f"{units.get(declaration.school_id or '', '省级承接')} 承接任务",
+                province_id=declaration.round.province_id,
+                school_id=declaration.school_id,
+                user_id=user,
+                actor=usernames[user],
+                at=now,
+                **fields,
+            )
+
         for declaration, rows, user in plans:
             for c in rows:
                 c.declaration = declaration
                 commitments.append(c)
             events.append(
-                AuditEvent(
-                    declaration=declaration,
-                    user_id=user,
-                    at=now,
+                event(
+                    declaration,
+                    user,
                     action=AuditAction.SAVE,
                     version=1,
                     ip="10.0.0.1",
@@ -292,10 +310,9 @@ class Command(BaseCommand):
             )
             if declaration.status == DeclarationStatus.SUBMITTED:
                 events.append(
-                    AuditEvent(
-                        declaration=declaration,
-                        user_id=user,
-                        at=now,
+                    event(
+                        declaration,
+                        user,
                         action=AuditAction.SUBMIT,
                         version=2,
                         ip="10.0.0.1",
@@ -305,10 +322,9 @@ class Command(BaseCommand):
                 returned = [c for c in rows if c.review_status == ReviewStatus.RETURNED]
                 if declaration.school_id and returned:
                     events.append(
-                        AuditEvent(
-                            declaration=declaration,
-                            user_id=admins[declaration.round.province_id],
-                            at=now,
+                        event(
+                            declaration,
+                            admins[declaration.round.province_id],
                             action=AuditAction.RETURN,
                             version=3,
                             ip="10.0.0.2",
