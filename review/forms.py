@@ -78,8 +78,6 @@ class RoundForm(forms.ModelForm):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "结束日期不能早于开始日期。")
-        if self.instance.pk:
-            self._check_changes(cleaned)
         for index in (1, 2):
             name, phone = cleaned.get(f"contact{index}_name"), cleaned.get(f"contact{index}_phone")
             if bool(name) != bool(phone):
@@ -87,27 +85,37 @@ class RoundForm(forms.ModelForm):
                     f"contact{index}_phone" if name else f"contact{index}_name",
                     "联系人和联系电话须同时填写。",
                 )
+        if self.instance.pk and "items" in cleaned:
+            self._confirm_removals(cleaned)
         return cleaned
 
-    def _check_changes(self, cleaned: dict[str, Any]) -> None:
-        round_ = self.instance
-        stored = Round.objects.get(pk=round_.pk)
-        if stored.uses_provincial_funds and not cleaned.get("uses_provincial_funds"):
-            in_use = stored.schools_with_provincial_funds().count()
-            if in_use:
-                self.add_error(
-                    "uses_provincial_funds",
-                    f"已有{in_use}所学校填写了“省财政投入”，不能停用该列。",
-                )
-        if "items" in cleaned:
-            kept = {item.pk for item in cleaned["items"]}
-            removed = set(stored.items.values_list("pk", flat=True)) - kept
-            self.affected = stored.items_in_use(removed)
-            if self.affected and not cleaned.get("confirm"):
-                raise forms.ValidationError(
-                    "取消开放的任务（项目）中，已有学校填写了内容。请查看下方列表后确认修改。",
-                    code="confirm",
-                )
+    def _confirm_removals(self, cleaned: dict[str, Any]) -> None:
+        """Removing items that schools have filled asks the admin to confirm first; what the
+        schools saved is kept either way (Round.configure never deletes it)."""
+        kept = {item.pk for item in cleaned["items"]}
+        removed = set(self.instance.items.values_list("pk", flat=True)) - kept
+        self.affected = self.instance.items_in_use(removed)
+        if self.affected and not cleaned.get("confirm"):
+            raise forms.ValidationError(
+                "取消开放的任务（项目）中，已有学校填写了内容。请查看下方列表后确认修改。",
+                code="confirm",
+            )
+
+    def configuration(self) -> dict[str, Any]:
+        """The cleaned values as Round.configure takes them."""
+        data = self.cleaned_data
+        return {
+            "start_date": data["start_date"],
+            "end_date": data["end_date"],
+            "instructions": data["instructions"],
+            "contacts": [
+                (data[f"contact{i}_name"], data[f"contact{i}_phone"])
+                for i in (1, 2)
+                if data[f"contact{i}_name"] or data[f"contact{i}_phone"]
+            ],
+            "uses_provincial_funds": data["uses_provincial_funds"],
+            "items": list(data["items"]),
+        }
 
 
 class SchoolAddForm(forms.Form):

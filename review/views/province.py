@@ -145,11 +145,21 @@ def round_settings(request: PortalRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            form.save()
-            messages.success(request, "本省申报要求已保存。")
-            return redirect("review:round_settings")
+            try:
+                Round.configure(
+                    plan, province, by=request.user, ip=client_ip(request), **form.configuration()
+                )
+            except TransitionError as exc:
+                form.add_error(exc.field, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, "本省申报要求已保存。")
+                return redirect("review:round_settings")
         # Removing items that schools have filled asks for confirmation: not an error.
-        status = 200 if _only_needs_confirmation(form) else 400
+        elif _only_needs_confirmation(form):
+            status = 200
+        else:
+            status = 400
     return render(
         request,
         "review/round_settings.html",

@@ -162,10 +162,18 @@ class Declaration(LockedTransitions, models.Model):
         ]
 
     unique_key = ("round_id", "school_id")
-    lock_related = ("round", "school")
+    lock_related = ("school",)
 
     def __str__(self) -> str:
         return f"{self.school or self.round.province}（{self.get_status_display()}）"
+
+    def _locked(self) -> "Declaration":
+        locked: Declaration = super()._locked()
+        # The round is read afresh under a share lock after this row's lock: Round.configure
+        # locks it exclusively while it changes the offer or the fifth column, so this
+        # transition sees the round as it will stand when it commits.
+        locked.round = Round.share_lock(locked.round_id)
+        return locked
 
     # -- what it holds --------------------------------------------------------------------
 

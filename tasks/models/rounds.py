@@ -1,15 +1,31 @@
 """A province's call for one plan (本省申报要求): dates, instructions, contacts, the offer."""
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Q
 
-from schools.models import Province, School
+from schools.audit import field_changes
+from schools.choices import AuditAction
+from schools.models import Province, School, User
 from tasks.choices import FUND_FIELDS, DeclarationStatus, ItemScope, WindowState
+from tasks.models.audit import AuditEvent
 from tasks.models.catalogue import Item, Plan
-from tasks.transitions import BEIJING, beijing_today
+from tasks.transitions import BEIJING, InvalidInput, InvalidState, NotAllowed, beijing_today
+
+CONFIG_FIELDS = [
+    "start_date",
+    "end_date",
+    "instructions",
+    "contact1_name",
+    "contact1_phone",
+    "contact2_name",
+    "contact2_phone",
+    "uses_provincial_funds",
+]
+NAMES_SHOWN = 10
 
 
 class Round(models.Model):
@@ -52,6 +68,145 @@ class Round(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province} · {self.plan}"
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.province}本省申报要求"
+
+    def audit_scope(self) -> tuple[str, None]:
+        return self.province_id, None
+
+    # -- the one way to open or change a round ----------------------------------------------
+
+    @classmethod
+    def configure(
+        cls,
+        plan: Plan,
+        province: Province,
+        *,
+        by: User | None,
+        ip: str | None = None,
+        actor: str = "",
+        start_date: date | None = None,
+        end_date: date | None = None,
+        instructions: str | None = None,
+        contacts: Sequence[tuple[str, str]] | None = None,
+        uses_provincial_funds: bool | None = None,
+        items: Iterable[Item] | None = None,
+    ) -> "Round":
+        """本省申报要求: open the province's round for `plan`, or change it. A value left None
+        keeps what the round has (`open_round` changes only what it is given); a new round
+        offers the catalogue's school items unless `items` says otherwise.
+
+        The round row is locked first. Every school's save takes a share lock on it
+        (Declaration._locked), so switching 省财政投入 off cannot slip between a school's
+        check and its write: the switch is refused while any school has an amount there.
+        """
+        if by is not None and not by.administers(province.code):
+            raise NotAllowed("只能设置本省的申报要求。")
+        with transaction.atomic():
+            found = Round.objects.select_for_update().filter(plan=plan, province=province).first()
+            created = found is None
+            if found is None:
+                if start_date is None or end_date is None:
+                    raise InvalidInput("请填写开始日期和结束日期。", "start_date")
+                found = Round(
+                    plan=plan, province=province, start_date=start_date, end_date=end_date
+                )
+            round_: Round = found
+            old = {name: getattr(round_, name) for name in CONFIG_FIELDS}
+            old_items = set() if created else set(round_.items.values_list("pk", flat=True))
+            round_._set_config(start_date, end_date, instructions, contacts, uses_provincial_funds)
+            if not created and old["uses_provincial_funds"] and not round_.uses_provincial_funds:
+                round_._check_provincial_funds_unused()
+            round_.save()
+            if items is not None or created:
+                wanted = list(items) if items is not None else list(round_.default_items())
+                round_._check_items(wanted)
+                round_.items.set(wanted)
+                new_items = {item.pk for item in wanted}
+            else:
+                new_items = old_items
+            changes: dict[str, Any] = {"fields": field_changes(round_, old)}
+            codes = dict(
+                Item.objects.filter(pk__in=old_items ^ new_items).values_list("pk", "code")
+            )
+            if new_items - old_items and not created:
+                changes["added"] = sorted(codes[pk] for pk in new_items - old_items)
+            if old_items - new_items:
+                changes["removed"] = sorted(codes[pk] for pk in old_items - new_items)
+            if created:
+                changes["note"] = f"开放任务（项目）{len(new_items)}个"
+            if created or changes["fields"] or len(changes) > 1:
+                action = AuditAction.ROUND_OPEN if created else AuditAction.ROUND_CHANGE
+                AuditEvent.record(round_, by=by, action=action, ip=ip, changes=changes, actor=actor)
+        return round_
+
+    configure.__func__.alters_data = True  # type: ignore[attr-defined]
+
+    def _set_config(
+        self,
+        start_date: date | None,
+        end_date: date | None,
+        instructions: str | None,
+        contacts: Sequence[tuple[str, str]] | None,
+        uses_provincial_funds: bool | None,
+    ) -> None:
+        if start_date is not None:
+            self.start_date = start_date
+        if end_date is not None:
+            self.end_date = end_date
+        if self.end_date < self.start_date:
+            raise InvalidInput("结束日期不能早于开始日期。", "end_date")
+        if instructions is not None:
+            self.instructions = instructions
+        if contacts is not None:
+            if len(contacts) > 2:
+                raise InvalidInput("最多两位省级平台联系人。")
+            filled = [*contacts, *[("", "")] * (2 - len(contacts))]
+            for index, (name, phone) in enumerate(filled, start=1):
+                if bool(name) != bool(phone):
+                    field = f"contact{index}_phone" if name else f"contact{index}_name"
+                    raise InvalidInput("联系人和联系电话须同时填写。", field)
+                setattr(self, f"contact{index}_name", name)
+                setattr(self, f"contact{index}_phone", phone)
+        if uses_provincial_funds is not None:
+            self.uses_provincial_funds = uses_provincial_funds
+
+    def _check_provincial_funds_unused(self) -> None:
+        schools = list(self.schools_with_provincial_funds().order_by("code")[: NAMES_SHOWN + 1])
+        if not schools:
+            return
+        total = (
+            len(schools)
+            if len(schools) <= NAMES_SHOWN
+            else self.schools_with_provincial_funds().count()
+        )
+        names = "、".join(s.name for s in schools[:NAMES_SHOWN])
+        more = f"等{total}所学校" if total > NAMES_SHOWN else ""
+        raise InvalidState(
+            f"{names}{more}已填写“省财政投入”，不能停用该列。请学校先清空该列金额后再停用。",
+            "uses_provincial_funds",
+        )
+
+    def _check_items(self, items: list[Item]) -> None:
+        allowed = set(
+            Item.objects.offerable().filter(task__plan=self.plan).values_list("pk", flat=True)
+        )
+        if any(item.pk not in allowed for item in items):
+            raise InvalidInput("只能开放本行动计划在平台承接的任务（项目）。", "items")
+
+    @classmethod
+    def share_lock(cls, pk: int) -> "Round":
+        """The round, read afresh under a share lock held to the end of the transaction: many
+        schools may hold it at once, and configure() waits for all of them (and they for it).
+        SQLite's IMMEDIATE transactions already serialise every writer."""
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(cls._meta.db_table)
+            rows = list(cls.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [pk]))  # noqa: S608
+            if rows:
+                return rows[0]
+        return cls.objects.get(pk=pk)
 
     @classmethod
     def current_for(cls, province_id: str) -> "Round | None":

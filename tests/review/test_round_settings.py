@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from tasks.models import Commitment, Declaration, Item, Round
+from tasks.models import AuditEvent, Commitment, Declaration, Item, Round
 from tasks.transitions import beijing_today
 from tests.html_checks import check_page
 from tests.review.helpers import school_in_state
@@ -159,10 +159,12 @@ def test_provincial_funds_cannot_be_switched_off_once_used(
         by=school.account, rows={item("1").pk: row(provincial_funds=5)}, contacts=None, version=0
     )
     response = client.post(URL, settings_data(open_round))
-    assert response.status_code == 400
-    assert "已有1所学校填写了“省财政投入”，不能停用该列。" in response.content.decode()
+    # Refused by the round's state, at the field, naming the school.
+    assert response.status_code == 409
+    assert f"{school.name}已填写“省财政投入”，不能停用该列。" in response.content.decode()
     open_round.refresh_from_db()
     assert open_round.uses_provincial_funds
+    assert not AuditEvent.objects.for_subject(open_round).exists()
 
 
 def test_extending_the_end_date_reopens_the_form(client, shanxi, open_round, province_admin):

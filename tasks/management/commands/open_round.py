@@ -3,10 +3,10 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from schools.models import Province
 from tasks.models import Plan, Round
+from tasks.transitions import TransitionError
 
 
 def _date(text: str) -> date:
@@ -55,21 +55,21 @@ class Command(BaseCommand):
         if len(contacts) > 2:
             raise CommandError("最多两位省级平台联系人。")
 
-        with transaction.atomic():
-            round_, created = Round.objects.get_or_create(
-                plan=plan, province=province, defaults={"start_date": start, "end_date": end}
+        created = not Round.objects.filter(plan=plan, province=province).exists()
+        try:
+            round_ = Round.configure(
+                plan,
+                province,
+                by=None,
+                actor="命令行 open_round",
+                start_date=start,
+                end_date=end,
+                instructions=options["instructions"],
+                contacts=[tuple(c) for c in contacts] if contacts else None,
+                uses_provincial_funds=options["provincial_funds"],
             )
-            round_.start_date, round_.end_date = start, end
-            if options["instructions"] is not None:
-                round_.instructions = options["instructions"]
-            if options["provincial_funds"] is not None:
-                round_.uses_provincial_funds = options["provincial_funds"]
-            for index, (name, phone) in enumerate(contacts, start=1):
-                setattr(round_, f"contact{index}_name", name)
-                setattr(round_, f"contact{index}_phone", phone)
-            round_.save()
-            if created:
-                round_.items.set(round_.default_items())
+        except TransitionError as exc:
+            raise CommandError(exc.message) from exc
 
         verb = "已开放" if created else "已更新"
         self.stdout.write(
