@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -8,7 +7,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from schools.choices import SchoolKind
 from schools.models import Province, User
 from tasks.choices import Grade
-from tasks.models import Item, Plan, ReportingYear, Round, Task
+from tasks.models import Item, Plan, Round, Task
 from tasks.transitions import COMMENT_MAX
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
@@ -188,18 +187,6 @@ class ProvinceDeadlineForm(forms.Form):
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
     )
 
-    def __init__(self, *args: Any, national: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.national = national
-
-    def clean_deadline(self) -> Any:
-        deadline = self.cleaned_data["deadline"]
-        if deadline and deadline > self.national:
-            raise forms.ValidationError(
-                f"本省截止日期不能晚于教育部的截止日期（{self.national:%Y-%m-%d}）。"
-            )
-        return deadline
-
 
 class EvaluationForm(forms.Form):
     grade = forms.ChoiceField(
@@ -261,23 +248,3 @@ class ReportingYearForm(forms.Form):
         help_text="留空则按行动计划的默认截止日（如12月31日、12月15日）。",
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
     )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        plan, year = cleaned.get("plan"), cleaned.get("year")
-        if plan and year:
-            if ReportingYear.objects.filter(plan=plan, year=year).exists():
-                self.add_error("year", f"{plan.name}的{year}年度已经开放。")
-            elif not plan.start_year < year <= plan.end_year + 1:
-                self.add_error(
-                    "year",
-                    f"年度应在{plan.start_year + 1}至{plan.end_year + 1}之间（从承接的第二年起）。",
-                )
-            if not cleaned.get("deadline") and "year" not in self.errors:
-                try:
-                    cleaned["deadline"] = date(
-                        year, plan.report_deadline_month, plan.report_deadline_day
-                    )
-                except ValueError:
-                    self.add_error("deadline", "行动计划的默认截止日无效，请填写截止日期。")
-        return cleaned

@@ -89,9 +89,7 @@ def _province_year_page(
             "status_choices": ReportStatus.choices,
             "tasks": tasks,
             "deadline_form": deadline_form
-            or ProvinceDeadlineForm(
-                national=year.deadline, initial={"deadline": own.deadline if own else None}
-            ),
+            or ProvinceDeadlineForm(initial={"deadline": own.deadline if own else None}),
             "summary_form": summary_form or SummaryUploadForm(plan=year.plan),
             "error": error,
         },
@@ -110,19 +108,18 @@ def province_year(request: PortalRequest, year_id: int) -> HttpResponse:
 @require_POST
 def province_deadline(request: PortalRequest, year_id: int) -> HttpResponse:
     year = get_object_or_404(ReportingYear, pk=year_id)
-    form = ProvinceDeadlineForm(request.POST, national=year.deadline)
+    form = ProvinceDeadlineForm(request.POST)
     if not form.is_valid():
         return _province_year_page(request, year, 400, deadline_form=form)
-    code = _province_code(request)
-    if form.cleaned_data["deadline"]:
-        ProvinceDeadline.objects.update_or_create(
-            reporting_year=year,
-            province_id=code,
-            defaults={"deadline": form.cleaned_data["deadline"]},
-        )
-        messages.success(request, f"本省截止日期已设为{form.cleaned_data['deadline']:%Y-%m-%d}。")
+    deadline = form.cleaned_data["deadline"]
+    try:
+        year.set_province_deadline(by=request.user, deadline=deadline, ip=client_ip(request))
+    except TransitionError as exc:
+        form.add_error(exc.field, exc.message)
+        return _province_year_page(request, year, exc.status, deadline_form=form)
+    if deadline:
+        messages.success(request, f"本省截止日期已设为{deadline:%Y-%m-%d}。")
     else:
-        ProvinceDeadline.objects.filter(reporting_year=year, province_id=code).delete()
         messages.success(request, "本省使用教育部的截止日期。")
     return redirect("review:reporting_province_year", year_id=year.pk)
 
@@ -141,6 +138,7 @@ def province_summary(request: PortalRequest, year_id: int) -> HttpResponse:
             year=year,
             task=form.cleaned_data["task"],
             upload=form.cleaned_data["file"],
+            ip=client_ip(request),
         )
     except TransitionError as exc:
         return _province_year_page(request, year, exc.status, summary_form=form, error=exc.message)
@@ -238,13 +236,19 @@ def ministry_index(request: PortalRequest) -> HttpResponse:
     """Open a reporting year; see the years."""
     form = ReportingYearForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        year = ReportingYear.objects.create(
-            plan=form.cleaned_data["plan"],
-            year=form.cleaned_data["year"],
-            deadline=form.cleaned_data["deadline"],
-        )
-        messages.success(request, f"已开放{year}，截止日期{year.deadline:%Y-%m-%d}。")
-        return redirect("review:reporting_ministry_year", year_id=year.pk)
+        try:
+            year = ReportingYear.open(
+                form.cleaned_data["plan"],
+                form.cleaned_data["year"],
+                deadline=form.cleaned_data["deadline"],
+                by=request.user,
+                ip=client_ip(request),
+            )
+        except TransitionError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, f"已开放{year}，截止日期{year.deadline:%Y-%m-%d}。")
+            return redirect("review:reporting_ministry_year", year_id=year.pk)
     years = list(ReportingYear.objects.select_related("plan"))
     return render(
         request,

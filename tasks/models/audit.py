@@ -160,10 +160,21 @@ class AuditEvent(models.Model):
         changes: dict[str, Any] | None = None,
         version: int | None = None,
         actor: str = "",
+        province: str | None = None,
     ) -> "AuditEvent":
-        """Record one change; call it inside the transaction that makes the change."""
+        """Record one change; call it inside the transaction that makes the change.
+        `province` names the province concerned where the subject has none of its own."""
         event = cls.build(
-            Entry(subject, action, by, ip, changes or {}, actor=actor, version=version)
+            Entry(
+                subject,
+                action,
+                by,
+                ip,
+                changes or {},
+                actor=actor,
+                version=version,
+                province_id=province,
+            )
         )
         event.save()
         return event

@@ -100,6 +100,97 @@ class ReportingYear(models.Model):
     def open_years(cls) -> models.QuerySet["ReportingYear"]:
         return cls.objects.filter(deadline__gte=beijing_today()).select_related("plan")
 
+    def audit_scope(self) -> tuple[None, None]:
+        return None, None
+
+    # -- changes ------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        plan: Any,
+        year: int,
+        *,
+        by: User,
+        deadline: date | None = None,
+        ip: str | None = None,
+    ) -> "ReportingYear":
+        """教育部 opens a year for reporting: from the plan's second year to the year after its
+        last; the deadline defaults to the plan's report day."""
+        if by.role != Role.MINISTRY:
+            raise NotAllowed("只有教育部可以开放年度绩效填报。")
+        if not plan.start_year < year <= plan.end_year + 1:
+            raise InvalidInput(
+                f"年度应在{plan.start_year + 1}至{plan.end_year + 1}之间（从承接的第二年起）。",
+                "year",
+            )
+        if deadline is None:
+            try:
+                deadline = date(year, plan.report_deadline_month, plan.report_deadline_day)
+            except ValueError as exc:
+                raise InvalidInput(
+                    "行动计划的默认截止日无效，请填写截止日期。", "deadline"
+                ) from exc
+        with transaction.atomic():
+            if cls.objects.filter(plan=plan, year=year).exists():
+                raise InvalidState(f"{plan.name}的{year}年度已经开放。", "year")
+            opened = cls.objects.create(plan=plan, year=year, deadline=deadline)
+            AuditEvent.record(
+                opened,
+                by=by,
+                action=AuditAction.YEAR_OPEN,
+                ip=ip,
+                changes={"fields": {"截止日期": [None, str(deadline)]}},
+            )
+        return opened
+
+    def set_province_deadline(
+        self, *, by: User, deadline: date | None, ip: str | None = None
+    ) -> None:
+        """A province's earlier deadline for its units (never later than the national one);
+        None goes back to the national deadline."""
+        province = by.province_id
+        if province is None or not by.administers(province):
+            raise NotAllowed("只有省级管理员可以设置本省截止日期。")
+        if deadline is not None and deadline > self.deadline:
+            raise InvalidInput(
+                f"本省截止日期不能晚于教育部的截止日期（{self.deadline:%Y-%m-%d}）。", "deadline"
+            )
+        with transaction.atomic():
+            found = (
+                ProvinceDeadline.objects.select_for_update()
+                .filter(reporting_year=self, province_id=province)
+                .first()
+            )
+            old = found.deadline if found else None
+            if old == deadline:
+                return
+            if deadline is None:
+                ProvinceDeadline.objects.filter(reporting_year=self, province_id=province).delete()
+            elif found is None:
+                ProvinceDeadline.objects.create(
+                    reporting_year=self, province_id=province, deadline=deadline
+                )
+            else:
+                found.deadline = deadline
+                found.save(update_fields=["deadline"])
+            AuditEvent.record(
+                self,
+                by=by,
+                action=AuditAction.DEADLINE_SET,
+                ip=ip,
+                changes={
+                    "fields": {
+                        "本省截止日期": [str(old or "") or None, str(deadline or "") or None]
+                    },
+                    "note": "" if deadline else "改为使用教育部的截止日期",
+                },
+                province=province,
+            )
+
+    open.__func__.alters_data = True  # type: ignore[attr-defined]
+    set_province_deadline.alters_data = True  # type: ignore[attr-defined]
+
 
 class ProvinceDeadline(models.Model):
     """A province's own, earlier deadline for its units."""
@@ -706,9 +797,24 @@ class ProvinceSummaryReport(models.Model):
             return user.province_id == self.province_id
         return user.role == Role.MINISTRY
 
+    def audit_scope(self) -> tuple[str, None]:
+        return self.province_id, None
+
+    @property
+    def audit_label(self) -> str:
+        return (
+            f"{self.province}{self.reporting_year.year}年度省级总结报告（任务{self.task.number}）"
+        )
+
     @classmethod
     def upload(
-        cls, *, by: User, year: ReportingYear, task: "Task", upload: UploadedFile
+        cls,
+        *,
+        by: User,
+        year: ReportingYear,
+        task: "Task",
+        upload: UploadedFile,
+        ip: str | None = None,
     ) -> "ProvinceSummaryReport":
         """Upload (or replace) the province's summary report for a task of the year's plan."""
         if by.role != Role.PROVINCE or by.province_id is None:
@@ -742,10 +848,24 @@ class ProvinceSummaryReport(models.Model):
                 if old is not None:
                     stale = old.stored_name
                     transaction.on_commit(lambda: discard(stale))
+                AuditEvent.record(
+                    summary,
+                    by=by,
+                    action=AuditAction.SUMMARY_UPLOAD,
+                    ip=ip,
+                    changes={
+                        "file": summary.original_name,
+                        "note": f"替换“{old.original_name}”" if old is not None else "",
+                    },
+                )
         except BaseException:
             discard(name)
             raise
         return summary
+
+
+def _day(value: date | None) -> str | None:
+    return f"{value:%Y-%m-%d}" if value else None
 
 
 def _display(upload: UploadedFile) -> str:
