@@ -15,8 +15,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from schools.audit import AuditedAdmin
 from schools.choices import Role
 from tasks.models import Category, Item, Plan, Task
+from tizhi.lib.http import client_ip
 
 
 class CatalogueSite(admin.AdminSite):
@@ -98,17 +100,17 @@ class PlanForm(forms.ModelForm):
 
 
 @admin.register(Plan, site=catalogue_site)
-class PlanAdmin(MinistryOnly, admin.ModelAdmin):
+class PlanAdmin(MinistryOnly, AuditedAdmin):
     form = PlanForm
     list_display = ["name", "code", "document_no", "start_year", "end_year", "is_current"]
     inlines = [CategoryInline]
 
     def save_model(self, request: HttpRequest, obj: Plan, form: Any, change: bool) -> None:
         # One current plan: making this one current retires the other in the same
-        # transaction (the admin wraps the save in one).
+        # transaction (the admin wraps the save in one), on record.
         with transaction.atomic():
             if obj.is_current:
-                Plan.objects.exclude(pk=obj.pk).filter(is_current=True).update(is_current=False)
+                obj.retire_other_current(by=request.user, ip=client_ip(request))
             super().save_model(request, obj, form, change)
 
 
@@ -119,7 +121,7 @@ class ItemInline(MinistryOnly, admin.TabularInline):
 
 
 @admin.register(Task, site=catalogue_site)
-class TaskAdmin(MinistryOnly, admin.ModelAdmin):
+class TaskAdmin(MinistryOnly, AuditedAdmin):
     list_display = ["number", "text", "category", "departments", "on_platform", "plan"]
     list_filter = ["plan", "on_platform"]
     search_fields = ["text", "departments"]
@@ -128,7 +130,7 @@ class TaskAdmin(MinistryOnly, admin.ModelAdmin):
 
 
 @admin.register(Item, site=catalogue_site)
-class ItemAdmin(MinistryOnly, admin.ModelAdmin):
+class ItemAdmin(MinistryOnly, AuditedAdmin):
     list_display = ["code", "text", "has_quantity", "scope", "task"]
     list_filter = ["task__plan", "scope", "has_quantity"]
     search_fields = ["code", "text"]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from schools.audit import AuditedAdmin
 from schools.models import Province, School, User
 
 admin.site.site_header = "提质培优管理平台 运维管理"
@@ -9,13 +10,13 @@ admin.site.index_title = "运维管理"
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(AuditedAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(School)
-class SchoolAdmin(admin.ModelAdmin):
+class SchoolAdmin(AuditedAdmin):
     list_display = ["code", "name", "kind", "province", "city", "contact_name", "mobile"]
     list_filter = ["kind", "province"]
     search_fields = ["code", "name"]
@@ -23,7 +24,7 @@ class SchoolAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ["username", "role", "province", "school", "is_active", "must_change_password"]
     list_filter = ["role", "is_active", "must_change_password", "province"]
     search_fields = ["username", "school__name"]

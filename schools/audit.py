@@ -9,12 +9,17 @@ change can never go unrecorded.
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.dispatch import Signal
+from django.http import HttpRequest
 
 from schools.choices import AuditAction
+from tizhi.lib.http import client_ip
 
+# Never copied into the trail, only noted as changed.
+SECRET_FIELDS = {"password"}
 # Sent with `entries`, a list of Entry; the receiver stores them.
 recorded = Signal()
 
@@ -51,7 +56,10 @@ def field_changes(
         new = getattr(instance, name)
         if old.get(name) != new:
             label = str(getattr(instance._meta.get_field(name), "verbose_name", name))
-            found[label] = [_plain(old.get(name)), _plain(new)]
+            if name in SECRET_FIELDS:
+                found[label] = ["（不记录）", "（已修改）"]
+            else:
+                found[label] = [_plain(old.get(name)), _plain(new)]
     return found
 
 
@@ -62,3 +70,91 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         return [_plain(v) for v in value]
     return str(value)
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """The stored values of an object's own fields (not its many-to-many ones)."""
+    stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+    if stored is None:
+        return {}
+    return {f.name: getattr(stored, f.name) for f in stored._meta.concrete_fields}
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Django admin (operators) and 目录维护 (the ministry) record every addition, change and
+    deletion in the audit trail with old → new values, through the hooks Django's admin
+    calls for each of them (log_addition, log_change, log_deletions) and for inline rows
+    (save_formset)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            request._audit_before = snapshot(obj)  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        _announce_entry(request, obj, AuditAction.ENTRY_ADD, _all_fields(obj))
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        before = getattr(request, "_audit_before", None)
+        if before is not None:
+            changes = field_changes(obj, before)
+            if changes:
+                _announce_entry(request, obj, AuditAction.ENTRY_CHANGE, changes)
+        elif message:
+            # A change made outside save_model (the password form, list editing).
+            _announce_entry(request, obj, AuditAction.ENTRY_CHANGE, {}, _message_text(message))
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        for obj in queryset:
+            _announce_entry(request, obj, AuditAction.ENTRY_DELETE, {}, str(obj))
+        return super().log_deletions(request, queryset)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        before = {
+            f.instance.pk: snapshot(f.instance)
+            for f in formset.forms
+            if f.instance.pk and f.has_changed()
+        }
+        # Recorded before they go, while they still have their keys.
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk:
+                obj = deleted.instance
+                _announce_entry(request, obj, AuditAction.ENTRY_DELETE, {}, str(obj))
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            _announce_entry(request, obj, AuditAction.ENTRY_ADD, _all_fields(obj))
+        for obj, _fields in formset.changed_objects:
+            changes = field_changes(obj, before.get(obj.pk, {}))
+            if changes:
+                _announce_entry(request, obj, AuditAction.ENTRY_CHANGE, changes)
+
+
+def _all_fields(obj: models.Model) -> dict[str, list[Any]]:
+    names = [f.name for f in obj._meta.concrete_fields if not f.primary_key or f.name != "id"]
+    return field_changes(obj, dict.fromkeys(names))
+
+
+def _message_text(message: Any) -> str:
+    if isinstance(message, list):
+        parts = []
+        for part in message:
+            for verb, detail in part.items():
+                fields = "、".join(detail.get("fields", [])) if isinstance(detail, dict) else ""
+                parts.append(f"{verb} {fields}".strip())
+        return "；".join(parts)
+    return str(message)
+
+
+def _announce_entry(
+    request: HttpRequest,
+    obj: models.Model,
+    action: AuditAction,
+    changes: dict[str, Any],
+    note: str = "",
+) -> None:
+    payload: dict[str, Any] = {"fields": changes} if changes else {}
+    if note:
+        payload["note"] = note
+    announce(Entry(obj, action, request.user, client_ip(request), payload))

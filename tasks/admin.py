@@ -1,6 +1,11 @@
-from django.contrib import admin
+from typing import Any
 
-from tasks.models import Category, Item, Plan, Task
+from django.contrib import admin
+from django.http import HttpRequest
+
+from schools.audit import AuditedAdmin
+from tasks.models import AuditEvent, Category, Item, Plan, Task
+from tizhi.lib.http import client_ip
 
 
 class CategoryInline(admin.TabularInline):
@@ -9,9 +14,14 @@ class CategoryInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AuditedAdmin):
     list_display = ["name", "code", "document_no", "start_year", "end_year", "is_current"]
     inlines = [CategoryInline]
+
+    def save_model(self, request: HttpRequest, obj: Plan, form: Any, change: bool) -> None:
+        if obj.is_current:
+            obj.retire_other_current(by=request.user, ip=client_ip(request))
+        super().save_model(request, obj, form, change)
 
 
 class ItemInline(admin.TabularInline):
@@ -21,7 +31,7 @@ class ItemInline(admin.TabularInline):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(AuditedAdmin):
     list_display = ["number", "text", "category", "departments", "on_platform"]
     list_filter = ["plan", "category", "on_platform"]
     search_fields = ["text", "departments"]
@@ -30,8 +40,48 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(AuditedAdmin):
     list_display = ["code", "text", "has_quantity", "scope", "task"]
     list_filter = ["task__plan", "scope", "has_quantity", "task__on_platform"]
     search_fields = ["code", "text"]
     list_select_related = ["task"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """操作记录 for operators: read only; nobody edits or deletes a record."""
+
+    list_display = ["at", "actor", "ip", "action", "subject_label", "province", "school"]
+    list_filter = ["action", "province"]
+    search_fields = ["actor", "subject_label", "school__code", "school__name"]
+    list_select_related = ["province", "school"]
+    date_hierarchy = "at"
+    readonly_fields = [
+        "at",
+        "actor",
+        "user",
+        "ip",
+        "action",
+        "subject_type",
+        "subject_id",
+        "subject_label",
+        "province",
+        "school",
+        "version",
+        "changes",
+        "description",
+    ]
+    exclude = []
+
+    @admin.display(description="变更内容（说明）")
+    def description(self, obj: AuditEvent) -> str:
+        return obj.describe(limit=50)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

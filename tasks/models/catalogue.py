@@ -1,9 +1,13 @@
 """The catalogue: plans, their categories and tasks, and the undertakable items."""
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Prefetch
 
+from schools.choices import AuditAction
 from tasks.choices import ItemScope
+from tasks.models.audit import AuditEvent
 
 
 class PlanQuerySet(models.QuerySet["Plan"]):
@@ -55,6 +59,22 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def retire_other_current(self, *, by: Any, ip: str | None = None) -> None:
+        """Making this plan current retires the plan that was, on record; call it in the
+        transaction that saves this one (only one plan can be current)."""
+        for other in Plan.objects.select_for_update().exclude(pk=self.pk).filter(is_current=True):
+            other.is_current = False
+            other.save(update_fields=["is_current"])
+            AuditEvent.record(
+                other,
+                by=by,
+                action=AuditAction.ENTRY_CHANGE,
+                ip=ip,
+                changes={"fields": {"当前计划": [True, False]}, "note": f"改为当前计划：{self}"},
+            )
+
+    retire_other_current.alters_data = True  # type: ignore[attr-defined]
 
 
 class Category(models.Model):
