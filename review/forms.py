@@ -4,8 +4,9 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
-from schools.choices import SchoolKind
+from schools.choices import AuditAction, SchoolKind
 from schools.models import Province, User
+from tizhi.lib.text import clean_digits
 from tasks.choices import Grade
 from tasks.models import Item, Plan, Round, Task
 from tasks.transitions import COMMENT_MAX
@@ -248,3 +249,56 @@ class ReportingYearForm(forms.Form):
         help_text="留空则按行动计划的默认截止日（如12月31日、12月15日）。",
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
     )
+
+
+class AuditFilterForm(forms.Form):
+    """操作记录's filters, read from the query string; every value is checked before it
+    reaches a query."""
+
+    province = forms.ChoiceField(label="省级单位", required=False)
+    school = forms.RegexField(
+        label="学校标识码",
+        required=False,
+        regex=r"^[0-9]{10}$",
+        max_length=10,
+        error_messages={"invalid": "学校标识码应为10位数字。"},
+    )
+    user = forms.CharField(label="操作人（用户名）", required=False, max_length=150)
+    action = forms.ChoiceField(
+        label="操作",
+        required=False,
+        choices=[("", "全部操作"), *AuditAction.choices],
+        error_messages={"invalid_choice": "没有这个操作。"},
+    )
+    since = forms.DateField(
+        label="开始日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
+    )
+    until = forms.DateField(
+        label="结束日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
+    )
+
+    def __init__(self, *args: Any, provinces: list[Province] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if provinces is None:
+            del self.fields["province"]
+        else:
+            province = self.fields["province"]
+            assert isinstance(province, forms.ChoiceField)
+            province.choices = [("", "全部省份"), *[(p.code, p.name) for p in provinces]]
+            province.error_messages["invalid_choice"] = "没有这个省级单位。"
+
+    def clean_school(self) -> str:
+        return clean_digits(self.cleaned_data["school"]) if self.cleaned_data["school"] else ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "结束日期不能早于开始日期。")
+        return cleaned

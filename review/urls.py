@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review.views import ministry, province, reporting
+from review.views import audit, ministry, province, reporting
 
 app_name = "review"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("province/schools/<str:code>/approve-all/", province.approve_all, name="approve_all"),
     path("province/schools/<str:code>/reopen/", province.reopen, name="reopen"),
     path("province/own/", province.own, name="own"),
+    path("province/audit/", audit.province_audit, name="province_audit"),
     path("province/export/", province.export, name="export"),
     path("province/reporting/", reporting.province_index, name="reporting_province"),
     path(
@@ -96,6 +97,7 @@ urlpatterns = [
         ministry.province_export_view,
         name="ministry_province_export",
     ),
+    path("ministry/audit/", audit.ministry_audit, name="ministry_audit"),
     path("ministry/admins/", ministry.admins, name="admins"),
     path("ministry/admins/<int:pk>/reset/", ministry.admin_reset, name="admin_reset"),
     path("ministry/admins/<int:pk>/active/", ministry.admin_active, name="admin_active"),

@@ -136,3 +136,87 @@ def test_two_admins_returning_and_approving_the_same_item(
     assert "可能已由他人处理" in refused.message
     c = declaration.commitments.get()
     assert (c.review_status, c.comment, c.reviewed_by) == ("returned", "请核实", province_admin)
+
+
+# -- switching 省财政投入 off while a school saves an amount in it ---------------------------------
+
+
+def _switch_off(round_):
+    from tasks.models import Round
+
+    Round.configure(
+        round_.plan, round_.province, by=None, actor="test", uses_provincial_funds=False
+    )
+
+
+def _provincial_race(open_round, school_user, hold_first):
+    """Race a school's save of a 省财政投入 amount against the province switching the column
+    off; `hold_first` slows whichever starts first inside its transaction. Returns the results
+    and what the database holds afterwards."""
+    from tasks.models import Round
+
+    Round.objects.filter(pk=open_round.pk).update(uses_provincial_funds=True)
+    declaration = Declaration.for_school(school_user.school, open_round)
+    declaration.save_draft(
+        by=school_user, rows={item("1").pk: row(school_funds=1)}, contacts=None, version=0
+    )
+    mine = Declaration.objects.get(pk=declaration.pk)
+    save = lambda: mine.save_draft(  # noqa: E731
+        by=school_user,
+        rows={item("1").pk: row(school_funds=1, provincial_funds=5)},
+        contacts=None,
+        version=1,
+    )
+    switch = lambda: _switch_off(open_round)  # noqa: E731
+    results = race(*((save, switch) if hold_first == "save" else (switch, save)))
+    stored = declaration.commitments.get().provincial_funds
+    open_round.refresh_from_db()
+    return results, open_round.uses_provincial_funds, stored
+
+
+@pytest.mark.parametrize("hold_first", ["save", "switch"])
+def test_provincial_funds_switch_racing_a_save(open_round, school_user, monkeypatch, hold_first):
+    from tasks.models import Round
+
+    if hold_first == "save":
+        original_apply = Declaration._apply
+
+        def slow_apply(self, rows, contacts):
+            changes = original_apply(self, rows, contacts)
+            time.sleep(0.3)
+            return changes
+
+        monkeypatch.setattr(Declaration, "_apply", slow_apply)
+    else:
+        original_check = Round._check_provincial_funds_unused
+
+        def slow_check(self):
+            original_check(self)
+            time.sleep(0.3)  # checked, not yet committed: a save now must wait
+
+        monkeypatch.setattr(Round, "_check_provincial_funds_unused", slow_check)
+    results, column_on, stored = _provincial_race(open_round, school_user, hold_first)
+    applied = [r for r in results if r is None]
+    assert len(applied) == 1, results
+    refused = next(r for r in results if r is not None)
+    assert isinstance(refused, TransitionError), refused
+    if hold_first == "save":
+        # The save won: the amount is kept and the column stays, naming the school.
+        assert (column_on, stored) == (True, 5)
+        assert school_user.school.name in refused.message
+    else:
+        # The switch won: the amount was refused, nothing hidden is counted.
+        assert (column_on, stored) == (False, None)
+        assert "省财政投入" in refused.message
+
+
+def test_provincial_funds_switch_never_hides_an_amount(open_round, school_user):
+    """Unprovoked races, many times: whichever wins, never a hidden amount."""
+    from tasks.models import Commitment
+
+    for _trial in range(10):
+        results, column_on, stored = _provincial_race(open_round, school_user, "save")
+        assert [r is None for r in results].count(True) == 1, results
+        assert column_on or stored is None
+        Commitment.objects.all().delete()
+        Declaration.objects.all().delete()

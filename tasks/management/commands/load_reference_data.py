@@ -2,9 +2,11 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
+from schools.choices import AuditAction
 from schools.models import Province
-from tasks.models import Plan
+from tasks.models import AuditEvent, Plan
 
 
 class Command(BaseCommand):
@@ -25,7 +27,16 @@ class Command(BaseCommand):
         else:
             say("省级单位已存在，跳过。")
         if force or not Plan.objects.filter(code="tzpy-2020").exists():
-            call_command("loaddata", "catalogue", verbosity=0)
+            with transaction.atomic():
+                call_command("loaddata", "catalogue", verbosity=0)
+                # Fixtures load below the model methods; the trail still records the load.
+                AuditEvent.record(
+                    Plan.objects.get(code="tzpy-2020"),
+                    by=None,
+                    action=AuditAction.REFERENCE_LOAD,
+                    actor="命令行 load_reference_data",
+                    changes={"note": "重新载入任务目录（覆盖修改）" if force else "载入任务目录"},
+                )
             say("已载入任务目录：职业教育提质培优行动计划（2020—2023年）。")
         else:
             say("任务目录已存在，跳过。")
