@@ -9,17 +9,18 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpResponse
-from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from review.figures.national import Filters, counted
-from review.figures.province import intended, schools_with_progress
+from review.figures.province import schools_with_progress
 from schools.choices import SchoolKind
 from schools.models import Province
 from tasks.choices import FUND_FIELDS, FUND_NAMES, ReviewStatus, SchoolStatus
 from tasks.models import Commitment, Declaration, Item, Round
+from tasks.models.declarations import approved_condition
+from tasks.transitions import beijing_time
 from tizhi.lib.xlsx import (
     AMOUNT_FORMAT,
     BORDER,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 ZERO = Value(Decimal(0))
 FUND_HEADERS = [f"{label}（万元）" for _name, label in FUND_FIELDS]
-APPROVED = Q(review_status=ReviewStatus.APPROVED)
+APPROVED = approved_condition()
 PROVINCE_LEVEL = "省级承接"
 
 
@@ -58,7 +59,7 @@ def _sums() -> dict[str, Any]:
 
 
 def _round_commitments(round_: Round) -> QuerySet[Commitment]:
-    return intended(Commitment.objects.filter(declaration__round=round_))
+    return Commitment.objects.filter(declaration__round=round_).intended()
 
 
 def by_school(round_: Round) -> Iterator[list[Any]]:
@@ -72,9 +73,10 @@ def by_school(round_: Round) -> Iterator[list[Any]]:
         Declaration.objects.filter(round=round_).values_list("school", "submitted_at")
     )
     schools = schools_with_progress(round_.province, round_).order_by("code")
+    totals = [0, Decimal(0), *[Decimal(0)] * len(FUND_NAMES), 0, Decimal(0)]
     for school in schools.iterator(chunk_size=2000):
         row = sums.get(school.code, {})
-        yield _school_row(
+        line = _school_row(
             school.code,
             school.name,
             school.get_kind_display(),
@@ -83,9 +85,11 @@ def by_school(round_: Round) -> Iterator[list[Any]]:
             submitted_at.get(school.code),
             row,
         )
+        totals = [a + b for a, b in zip(totals, line[FIGURES_FROM:], strict=True)]
+        yield line
     own = Declaration.objects.filter(round=round_, school__isnull=True).first()
     if own is not None:
-        yield _school_row(
+        line = _school_row(
             "",
             f"{round_.province.name}（{PROVINCE_LEVEL}）",
             PROVINCE_LEVEL,
@@ -94,12 +98,17 @@ def by_school(round_: Round) -> Iterator[list[Any]]:
             own.submitted_at,
             sums.get(None, {}),
         )
+        totals = [a + b for a, b in zip(totals, line[FIGURES_FROM:], strict=True)]
+        yield line
+    # The 合计 line counts what the ministry's 分省汇总表 counts for the province: its schools
+    # and its own 省级承接, on both bases.
+    yield ["", "合计", "", "", "", "", *totals]
 
 
 def _school_row(
     code: str, name: str, kind: str, city: str, status: str, submitted_at: Any, row: dict[str, Any]
 ) -> list[Any]:
-    stamp = submitted_at.strftime("%Y-%m-%d %H:%M") if submitted_at else ""
+    stamp = beijing_time(submitted_at)
     return [
         code,
         name,
@@ -115,6 +124,7 @@ def _school_row(
     ]
 
 
+FIGURES_FROM = 6  # the columns of _school_row after the unit's facts
 BY_SCHOOL_HEADERS = [
     "学校标识码",
     "单位名称",
@@ -263,7 +273,7 @@ def detail_rows(
             *funds,
             reviews.get(review, "不需审核"),
             comment if review == ReviewStatus.RETURNED else "",
-            timezone.localtime(reviewed_at).strftime("%Y-%m-%d %H:%M") if reviewed_at else "",
+            beijing_time(reviewed_at),
         ]
         if progress is not None and done % every == 0:
             progress(done)
@@ -379,9 +389,11 @@ def published_table_response(
     total: list[Any] | None,
     widths: list[int],
     today: date,
+    note: list[Any] | None = None,
 ) -> HttpResponse:
     """One of the tables the ministry publishes, laid out to print: a title over the table,
-    the basis and date beneath it, bordered cells, a 合计 line, landscape, one page wide."""
+    the basis and date beneath it, bordered cells, a 合计 line (and a `note` line under it,
+    such as 其中：省级承接), landscape, one page wide."""
     workbook = Workbook()
     ws = workbook.active
     assert ws is not None
@@ -401,6 +413,8 @@ def published_table_response(
         cell.border = BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     lines = [*rows, total] if total is not None else rows
+    if note is not None:
+        lines = [*lines, note]
     for offset, values in enumerate(lines, start=4):
         for col, value in enumerate(values, start=1):
             cell = ws.cell(offset, col)

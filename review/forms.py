@@ -6,10 +6,10 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from schools.choices import AuditAction, SchoolKind
 from schools.models import Province, User
-from tizhi.lib.text import clean_digits
 from tasks.choices import Grade
 from tasks.models import Item, Plan, Round, Task
 from tasks.transitions import COMMENT_MAX
+from tizhi.lib.text import clean_digits
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
 

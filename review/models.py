@@ -8,6 +8,7 @@ from django.db import close_old_connections, models, transaction
 from django.utils import timezone
 
 from tasks.models import Plan
+from tasks.transitions import beijing_time
 
 STALE_AFTER = timedelta(minutes=2)
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class ExportJob(models.Model):
 
     @property
     def download_name(self) -> str:
-        stamp = (self.finished_at or self.created_at).strftime("%Y%m%d")
+        stamp = beijing_time(self.finished_at or self.created_at, "%Y%m%d")
         if self.kind == ExportKind.REPORT_ROWS and self.reporting_year:
             return f"年度绩效明细_{self.plan.code}_{self.reporting_year.year}_{stamp}.xlsx"
         return f"全国承接明细_{self.plan.code}_{stamp}.xlsx"

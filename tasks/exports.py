@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.choices import ReviewStatus
 from tasks.models import Declaration
-from tasks.transitions import BEIJING
+from tasks.transitions import beijing_time
 from tizhi.lib.xlsx import (
     AMOUNT_FORMAT,
     BORDER,
@@ -67,7 +67,7 @@ def school_sheet(declaration: Declaration) -> SchoolSheet:
         )
     summaries = [
         ("意向承接", declaration.summary()),
-        ("已通过", declaration.summary(ReviewStatus.APPROVED)),
+        ("已通过", declaration.summary(approved=True)),
     ]
     status = declaration.get_status_display() if declaration.pk else "未填报"
     return SchoolSheet(
@@ -81,7 +81,7 @@ def school_sheet(declaration: Declaration) -> SchoolSheet:
             ("平台管理联系人", school.contact_name),
             ("办公电话", school.office_phone),
             ("手机号", school.mobile),
-            ("导出时间", timezone.localtime(timezone.now(), BEIJING).strftime("%Y-%m-%d %H:%M")),
+            ("导出时间", beijing_time(timezone.now())),
         ],
         fund_labels=[label for _name, label in funds],
         summaries=summaries,

@@ -12,6 +12,7 @@ from tizhi.lib.transitions import (
     StaleVersion,
     TransitionError,
     WindowClosed,
+    beijing_time,
     beijing_today,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "StaleVersion",
     "TransitionError",
     "WindowClosed",
+    "beijing_time",
     "beijing_today",
 ]

@@ -100,7 +100,7 @@ def _preview_page(
     summaries = []
     for label, sums in (
         ("意向承接", declaration.summary()),
-        ("已通过", declaration.summary(ReviewStatus.APPROVED)),
+        ("已通过", declaration.summary(approved=True)),
     ):
         summaries.append((label, sums["count"], sums["total"], [sums[name] for name in names]))
     return render(
@@ -297,15 +297,12 @@ def export(request: PortalRequest) -> HttpResponse:
 
 
 def _reporting_years(school: School) -> list[ReportingYear]:
-    """Years the school reports in: those of plans in which it has approved commitments."""
+    """Years the school reports in: those of plans in which it has reportable commitments."""
     plans = (
-        Commitment.objects.filter(
-            declaration__school=school,
-            declaration__status=DeclarationStatus.SUBMITTED,
-            review_status=ReviewStatus.APPROVED,
-        )
+        Commitment.objects.approved()
+        .of_schools()
+        .filter(declaration__school=school)
         .values("declaration__round__plan")
-        .distinct()
     )
     return list(
         ReportingYear.objects.filter(plan__in=plans).select_related("plan").order_by("-year")

@@ -1,10 +1,10 @@
 """National figures for the ministry: per province, per item, per source, in a fixed number of
 queries whatever the number of provinces, schools or commitments.
 
-Two bases (口径): 意向承接 counts the undertaken rows of submitted declarations; 已通过 counts the
-rows the province approved, plus the province's own 省级承接 rows once submitted (nobody
-reviews those). Filters by unit kind or status select schools, so they leave out the
-province-level rows.
+Two bases (口径), each defined once on Commitment's queryset (intended(), approved()):
+意向承接 counts the undertaken rows of submitted declarations; 已通过 counts the rows the
+province approved, plus the province's own 省级承接 rows once submitted (nobody reviews those).
+Filters by unit kind or status select schools, so they leave out the province-level rows.
 """
 
 from collections import defaultdict
@@ -17,8 +17,9 @@ from django.db.models.functions import Coalesce
 
 from schools.choices import SchoolKind
 from schools.models import Province, School
-from tasks.choices import FUND_NAMES, DeclarationStatus, ItemScope, ReviewStatus, SchoolStatus
+from tasks.choices import FUND_NAMES, DeclarationStatus, ItemScope, SchoolStatus
 from tasks.models import Commitment, Declaration, Item, Plan, Round
+from tasks.models.declarations import CommitmentQuerySet, approved_condition
 
 ZERO = Value(Decimal(0))
 SUBMITTED_STATES = [
@@ -43,22 +44,9 @@ class Filters:
         return bool(self.kind or self.status)
 
 
-def approved_q(prefix: str = "") -> Q:
-    """Rows that count as 已通过: approved school rows and submitted province-level rows."""
-    return Q(**{f"{prefix}review_status": ReviewStatus.APPROVED}) | Q(
-        **{f"{prefix}declaration__school__isnull": True}
-    )
-
-
-def counted(filters: Filters, basis: str = INTENDED) -> QuerySet[Commitment]:
+def counted(filters: Filters, basis: str = INTENDED) -> CommitmentQuerySet:
     """The commitments behind every national figure, for one basis and the filters."""
-    rows = Commitment.objects.filter(
-        declaration__round__plan=filters.plan,
-        declaration__status=DeclarationStatus.SUBMITTED,
-        undertaken=True,
-    )
-    if basis == APPROVED:
-        rows = rows.filter(approved_q())
+    rows = Commitment.objects.in_plan(filters.plan.pk).of_basis(basis)
     if filters.province:
         rows = rows.filter(declaration__round__province_id=filters.province)
     if filters.kind:
@@ -92,7 +80,7 @@ def _both(filters: Filters, per_item: bool = False) -> tuple[QuerySet[Commitment
     """Intended rows with aggregates for both bases (approved is a subset of intended)."""
     return counted(filters), {
         **_sums("i", per_item=per_item),
-        **_sums("a", approved_q(), per_item=per_item),
+        **_sums("a", approved_condition(), per_item=per_item),
     }
 
 
@@ -257,14 +245,10 @@ def counted_units(filters: Filters, basis: str) -> dict[str, int]:
     """Per province, the declarations with at least one counted row: the units of
     counted(). Counted on declarations, so PostgreSQL need not sort every commitment to
     count distinct declarations."""
+    # item_count > 0 narrows to declarations that can have a counted row before the test.
     declarations = Declaration.objects.filter(
         round__plan=filters.plan, status=DeclarationStatus.SUBMITTED, item_count__gt=0
-    )
-    if basis == APPROVED:
-        approved = Commitment.objects.filter(
-            declaration=OuterRef("pk"), undertaken=True, review_status=ReviewStatus.APPROVED
-        )
-        declarations = declarations.filter(Q(school__isnull=True) | Exists(approved))
+    ).filter(Exists(Commitment.objects.of_basis(basis).filter(declaration=OuterRef("pk"))))
     if filters.province:
         declarations = declarations.filter(round__province_id=filters.province)
     if filters.kind:
@@ -299,6 +283,16 @@ def provinces_table(filters: Filters, basis: str) -> list[dict[str, Any]]:
         {"province": p, **{k: sums.get(p.code, {}).get(k, _zero(k)) for k in _keys("s")}}
         for p in provinces
     ]
+
+
+def provincial_line(filters: Filters, basis: str) -> dict[str, Any]:
+    """其中：省级承接 under the 合计 of the provinces table: the provinces' own rows it
+    includes (the same on both bases, since nobody reviews them), so the table reconciles
+    with each province's workbook by hand."""
+    aggregates = {k: v for k, v in _sums("s").items() if k != "s_units"}
+    own = counted(filters, basis).provincial()
+    sums = own.order_by().aggregate(**aggregates, s_units=Count("declaration", distinct=True))
+    return sums
 
 
 def kind_choices() -> list[tuple[str, str]]:

@@ -19,8 +19,9 @@ from django.db.models.functions import Coalesce
 
 from schools.choices import SchoolKind
 from schools.models import Province, School
-from tasks.choices import FUND_FIELDS, FUND_NAMES, DeclarationStatus, ReviewStatus, SchoolStatus
+from tasks.choices import FUND_FIELDS, FUND_NAMES, SchoolStatus
 from tasks.models import Commitment, Round
+from tasks.models.declarations import approved_condition
 
 ZERO = Value(Decimal(0))
 STATUS_ORDER = {value: index for index, value in enumerate(SchoolStatus.values)}
@@ -92,21 +93,18 @@ def kind_counts(schools: QuerySet[School]) -> list[tuple[str, int, int]]:
     ]
 
 
-def intended(commitments: QuerySet[Commitment]) -> QuerySet[Commitment]:
-    """意向承接: the undertaken rows of submitted declarations (drafts are not yet intentions)."""
-    return commitments.filter(declaration__status=DeclarationStatus.SUBMITTED, undertaken=True)
-
-
-def funding_totals(commitments: QuerySet[Commitment]) -> list[dict[str, Any]]:
-    """The 意向承接 and 已通过 lines: count, total and each of the five sources, in one query."""
-    approved = Q(review_status=ReviewStatus.APPROVED)
-    sums = intended(commitments).aggregate(
-        i_count=Count("pk"),
-        i_total=Coalesce(Sum("total"), ZERO),
-        a_count=Count("pk", filter=approved),
-        a_total=Coalesce(Sum("total", filter=approved), ZERO),
-        **{f"i_{n}": Coalesce(Sum(n), ZERO) for n in FUND_NAMES},
-        **{f"a_{n}": Coalesce(Sum(n, filter=approved), ZERO) for n in FUND_NAMES},
+def funding_totals(round_: Round) -> list[dict[str, Any]]:
+    """The province's lines of counts and funding: 意向承接 and 已通过 (both with the province's
+    own 省级承接, as every published figure counts them) and 其中：省级承接, in one query."""
+    approved, own = approved_condition(), Q(declaration__school__isnull=True)
+    sums = (
+        Commitment.objects.filter(declaration__round=round_)
+        .intended()
+        .aggregate(
+            **_line_sums("i"),
+            **_line_sums("a", approved),
+            **_line_sums("o", own),
+        )
     )
     return [
         {
@@ -115,8 +113,16 @@ def funding_totals(commitments: QuerySet[Commitment]) -> list[dict[str, Any]]:
             "total": sums[f"{p}_total"],
             "values": [sums[f"{p}_{n}"] for n in FUND_NAMES],
         }
-        for p, label in (("i", "意向承接"), ("a", "已通过"))
+        for p, label in (("i", "意向承接"), ("a", "已通过"), ("o", "其中：省级承接"))
     ]
+
+
+def _line_sums(prefix: str, condition: Q | None = None) -> dict[str, Any]:
+    return {
+        f"{prefix}_count": Count("pk", filter=condition),
+        f"{prefix}_total": Coalesce(Sum("total", filter=condition), ZERO),
+        **{f"{prefix}_{n}": Coalesce(Sum(n, filter=condition), ZERO) for n in FUND_NAMES},
+    }
 
 
 FUND_LABELS = [label for _name, label in FUND_FIELDS]

@@ -24,11 +24,9 @@ from schools.models import Province, School
 from tasks.choices import (
     FUND_FIELDS,
     FUND_NAMES,
-    DeclarationStatus,
     Grade,
     ReportProgress,
     ReportStatus,
-    ReviewStatus,
 )
 from tasks.models import Commitment, Item, ReportingYear, ReportRow
 from tasks.models.reporting import REPORTED, SPENT_FIELDS
@@ -38,14 +36,8 @@ HANDED_IN = [ReportStatus.SUBMITTED, ReportStatus.RETURNED, ReportStatus.EVALUAT
 
 
 def approved_in(year: ReportingYear) -> QuerySet[Commitment]:
-    """The approved school commitments of the year's plan: what units report on."""
-    return Commitment.objects.filter(
-        declaration__round__plan_id=year.plan_id,
-        declaration__school__isnull=False,
-        declaration__status=DeclarationStatus.SUBMITTED,
-        review_status=ReviewStatus.APPROVED,
-        undertaken=True,
-    )
+    """What units report on in `year`: Commitment.objects.reportable, the one definition."""
+    return Commitment.objects.reportable(year.plan_id)
 
 
 def units(year: ReportingYear, province: str = "") -> QuerySet[School]:
@@ -131,7 +123,8 @@ def _done(year: ReportingYear, by_province: bool) -> dict[tuple[Any, ...], dict[
             report__reporting_year__plan_id=year.plan_id,
             report__reporting_year__year__lte=year.year,
             report__status__in=REPORTED,
-            commitment__review_status=ReviewStatus.APPROVED,
+            # Rows count while their commitment is still reportable (approved).
+            commitment__in=approved_in(year),
         )
         .order_by()
         .values(*keys)

@@ -22,6 +22,7 @@ from review.figures.national import (
     province_rows,
     provinces_by_item,
     provinces_table,
+    provincial_line,
     total_row,
 )
 from review.forms import ProvinceAdminForm
@@ -142,6 +143,7 @@ def provinces_table_view(request: PortalRequest) -> HttpResponseBase:
     rows = provinces_table(filters, basis)
     keys = ["s_units", "s_count", "s_total", *[f"s_{n}" for n in FUND_NAMES]]
     total = {key: sum(r[key] for r in rows) for key in keys}
+    own = provincial_line(filters, basis)
     if request.GET.get("format") == "xlsx":
         return published_table_response(
             "分省承接任务（项目）数量汇总表",
@@ -161,6 +163,7 @@ def provinces_table_view(request: PortalRequest) -> HttpResponseBase:
             ["", "合计", *[total[k] for k in keys]],
             [6, 22, 12, 16, 18, *[16] * 5],
             beijing_today(),
+            note=["", "其中：省级承接", *[own[k] for k in keys]],
         )
     return render(
         request,
@@ -169,6 +172,7 @@ def provinces_table_view(request: PortalRequest) -> HttpResponseBase:
             **_filter_context(filters, plans),
             "rows": rows,
             "total": total,
+            "own": own,
             "basis": basis,
             "bases": BASES,
             "keys": keys,

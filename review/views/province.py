@@ -87,13 +87,7 @@ def progress_page(
     key = SORTS.get(sort.lstrip("-"), "code")
     ordering = [f"-{key}" if sort.startswith("-") else key, "code"]
     page = Paginator(listed.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
-    totals = (
-        funding_totals(
-            Commitment.objects.filter(declaration__round=round_, declaration__school__isnull=False)
-        )
-        if round_
-        else []
-    )
+    totals = funding_totals(round_) if round_ else []
     return render(
         request,
         "review/province_home.html",
@@ -327,8 +321,8 @@ def _review_page(
         ):
             rows.append((c, [getattr(c, n) for n in names]))
         events = list(AuditEvent.objects.for_subject(declaration).order_by("-at", "-pk"))
-        for label, review in (("意向承接", None), ("已通过", ReviewStatus.APPROVED)):
-            sums = declaration.summary(review)
+        for label, approved in (("意向承接", False), ("已通过", True)):
+            sums = declaration.summary(approved)
             summaries.append((label, sums["count"], sums["total"], [sums[n] for n in names]))
     return render(
         request,

@@ -612,13 +612,14 @@ class Declaration(LockedTransitions, models.Model):
 
     # -- reading -------------------------------------------------------------------------
 
-    def summary(self, review_status: str | None = None) -> dict[str, Any]:
-        """任务数量, 汇总金额 and each source's total of the undertaken rows, in SQL."""
+    def summary(self, approved: bool = False) -> dict[str, Any]:
+        """任务数量, 汇总金额 and each source's total of the undertaken rows (or of those that
+        count as 已通过), in SQL."""
         if self.pk is None:
             return summarise(Commitment.objects.none())
         rows = self.commitments.filter(undertaken=True)
-        if review_status:
-            rows = rows.filter(review_status=review_status)
+        if approved:
+            rows = rows.filter(approved_condition())
         return summarise(rows)
 
 
@@ -664,6 +665,48 @@ def _diff(old: RowValues, new: RowValues) -> dict[str, list[Any]]:
         for f in fields(RowValues)
         if getattr(old, f.name) != getattr(new, f.name)
     }
+
+
+def approved_condition(prefix: str = "") -> Q:
+    """What 已通过 adds to 意向承接, as a condition on commitments (or on `prefix`-ed ones, for
+    conditional aggregates): a school row the province approved, or a row of the province's
+    own 省级承接, which nobody reviews and counts once submitted. The one definition."""
+    return Q(**{f"{prefix}review_status": ReviewStatus.APPROVED}) | Q(
+        **{f"{prefix}declaration__school__isnull": True}
+    )
+
+
+class CommitmentQuerySet(models.QuerySet["Commitment"]):
+    """The counting bases (口径). Every page, workbook and published table counts through
+    these, so two files cannot disagree on what a figure means."""
+
+    def intended(self) -> "CommitmentQuerySet":
+        """意向承接: the undertaken rows of submitted declarations, the schools' and the
+        provinces' own (a draft is not yet an intention)."""
+        return self.filter(declaration__status=DeclarationStatus.SUBMITTED, undertaken=True)
+
+    def approved(self) -> "CommitmentQuerySet":
+        """已通过: intended rows the province approved, plus the provinces' own rows."""
+        return self.intended().filter(approved_condition())
+
+    def of_basis(self, basis: str) -> "CommitmentQuerySet":
+        """intended() or approved() by name: "intended" / "approved"."""
+        return self.approved() if basis == "approved" else self.intended()
+
+    def of_schools(self) -> "CommitmentQuerySet":
+        return self.filter(declaration__school__isnull=False)
+
+    def provincial(self) -> "CommitmentQuerySet":
+        """The provinces' own 省级承接 rows."""
+        return self.filter(declaration__school__isnull=True)
+
+    def in_plan(self, plan_id: int) -> "CommitmentQuerySet":
+        return self.filter(declaration__round__plan_id=plan_id)
+
+    def reportable(self, plan_id: int) -> "CommitmentQuerySet":
+        """What units report on each year (年度绩效): the schools' approved commitments in the
+        plan. The provinces' own items are reported through the 省级总结报告 instead."""
+        return self.in_plan(plan_id).approved().of_schools()
 
 
 class Commitment(models.Model):
@@ -713,6 +756,8 @@ class Commitment(models.Model):
     )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = CommitmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "承接任务"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from schools.choices import Role
@@ -24,12 +24,10 @@ from tasks.choices import (
     FUND_FIELDS,
     FUND_NAMES,
     AuditAction,
-    DeclarationStatus,
     FileKind,
     Grade,
     ReportProgress,
     ReportStatus,
-    ReviewStatus,
 )
 from tasks.files import FileRejected, check_upload, discard, display_name, store
 from tasks.models.audit import AuditEvent
@@ -312,15 +310,10 @@ class UnitReport(LockedTransitions, models.Model):
         return found
 
     def approved_commitments(self) -> models.QuerySet[Commitment]:
-        """The school's approved commitments in the year's plan: the rows of its report."""
+        """The rows of the report: the school's reportable commitments in the year's plan."""
         return (
-            Commitment.objects.filter(
-                declaration__school_id=self.school_id,
-                declaration__round__plan_id=self.reporting_year.plan_id,
-                declaration__status=DeclarationStatus.SUBMITTED,
-                review_status=ReviewStatus.APPROVED,
-                undertaken=True,
-            )
+            Commitment.objects.reportable(self.reporting_year.plan_id)
+            .filter(declaration__school_id=self.school_id)
             .select_related("item__task", "declaration__round")
             .order_by("item__task__number", "item__sub_number")
         )
@@ -876,15 +869,6 @@ def _audit(
     report: UnitReport, by: User, action: AuditAction, ip: str | None, changes: dict[str, Any]
 ) -> None:
     AuditEvent.record(report, by=by, action=action, ip=ip, changes=changes, version=report.version)
-
-
-def expected_schools(year: ReportingYear) -> Q:
-    """Schools that must report in `year`: those with an approved commitment in its plan."""
-    return Q(
-        declarations__round__plan_id=year.plan_id,
-        declarations__status=DeclarationStatus.SUBMITTED,
-        declarations__commitments__review_status=ReviewStatus.APPROVED,
-    )
 
 
 SPENT_LABELS = {f"spent_{name}": label for name, label in FUND_FIELDS}

@@ -79,8 +79,15 @@ def test_by_school(workbook, data):
     assert returned[4] == "需修改" and returned[13:] == [1, 10]
     assert by_code[data["filling"].code][4:8] == ["填报中", None, 0, 0]
     assert by_code[data["not_started"].code][4] == "未填报"
-    own = body[-1]
+    own, total = body[-2], body[-1]
     assert own[1] == "山西省（省级承接）" and own[4] == "已提交" and own[7] == 60
+    # Nobody reviews the province's own items: they count as 已通过 once submitted, as in
+    # the ministry's tables.
+    assert own[13:] == own[6:8]
+    # 合计 adds every school and the province's own line, column by column.
+    assert total[:2] == [None, "合计"]
+    for column in range(6, len(header)):
+        assert total[column] == sum(r[column] or 0 for r in body[:-1]), header[column]
 
 
 def test_by_item(workbook):

@@ -65,13 +65,15 @@ def test_counts_by_kind(client, one_of_each):
 
 
 def test_funding_totals_intended_beside_approved(client, one_of_each):
-    intended, approved = client.get(URL).context["totals"]
+    intended, approved, own = client.get(URL).context["totals"]
     # Eight submitted schools, each with 1 and 3.2 at 1+2+3+4 = 10; drafts do not count.
     assert (intended["label"], intended["count"], intended["total"]) == ("意向承接", 16, 160)
     assert intended["values"] == [16, 32, 48, 64, 0]
     # Approved: reviewing 1 row, returned 1 row, approved 2 rows, for two schools each.
     assert (approved["label"], approved["count"], approved["total"]) == ("已通过", 8, 80)
     assert approved["values"] == [8, 16, 24, 32, 0]
+    # No 省级承接 here; the line is shown all the same, so the figures reconcile by hand.
+    assert (own["label"], own["count"], own["total"]) == ("其中：省级承接", 0, 0)
 
 
 def test_list_shows_each_school_with_status_items_and_total(client, one_of_each):

@@ -19,6 +19,12 @@ def beijing_today(at: datetime | None = None) -> date:
     return timezone.localtime(at or timezone.now(), BEIJING).date()
 
 
+def beijing_time(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored moment as people read it, on pages and in files alike: Beijing time
+    (the database keeps UTC); blank for None."""
+    return timezone.localtime(at, BEIJING).strftime(fmt) if at else ""
+
+
 class TransitionError(Exception):
     """A state change refused; `message` is shown to the user, `status` is the HTTP status,
     and `field` names the form field the message belongs to, where there is one."""
