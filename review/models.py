@@ -75,9 +75,9 @@ class ExportJob(models.Model):
             return f"年度绩效明细_{self.plan.code}_{self.reporting_year.year}_{stamp}.xlsx"
         return f"全国承接明细_{self.plan.code}_{stamp}.xlsx"
 
-    @property
-    def filters_label(self) -> str:
-        """The filters in words: 全国 · 全部类型 · 全部状态."""
+    def filters_label(self, province_names: dict[str, str] | None = None) -> str:
+        """The filters in words: 全国 · 全部类型 · 全部状态. A list of jobs passes the
+        provinces' names so it need not look each one up."""
         from schools.choices import SchoolKind
         from schools.models import Province
         from tasks.choices import SchoolStatus
@@ -86,9 +86,13 @@ class ExportJob(models.Model):
         province = filters.get("province")
         kind = filters.get("kind")
         status = filters.get("status")
+        if province and province_names is None:
+            province_names = dict(
+                Province.objects.filter(code=province).values_list("code", "name")
+            )
         return " · ".join(
             [
-                Province.objects.get(code=province).name if province else "全国",
+                (province_names or {}).get(province, province) if province else "全国",
                 SchoolKind(kind).label if kind else "全部类型",
                 SchoolStatus(status).label if status else "全部状态",
             ]

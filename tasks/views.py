@@ -305,7 +305,10 @@ def _reporting_years(school: School) -> list[ReportingYear]:
         .values("declaration__round__plan")
     )
     return list(
-        ReportingYear.objects.filter(plan__in=plans).select_related("plan").order_by("-year")
+        ReportingYear.objects.filter(plan__in=plans)
+        .for_province(school.province_id)
+        .select_related("plan")
+        .order_by("-year")
     )
 
 

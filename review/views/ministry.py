@@ -242,6 +242,9 @@ def exports(request: PortalRequest) -> HttpResponse:
         job.start()
         return redirect("review:export_job", pk=job.pk)
     jobs = list(ExportJob.objects.select_related("plan", "requested_by", "reporting_year")[:20])
+    names = dict(Province.objects.values_list("code", "name"))
+    for job in jobs:
+        job.filters_text = job.filters_label(names)  # type: ignore[attr-defined]
     return render(request, "review/exports.html", {**_filter_context(filters, plans), "jobs": jobs})
 
 
@@ -249,7 +252,9 @@ def exports(request: PortalRequest) -> HttpResponse:
 def export_job(request: PortalRequest, pk: int) -> HttpResponse:
     """How far an export is; the page refreshes itself (no script needed) until it is done."""
     job = get_object_or_404(ExportJob.objects.select_related("plan"), pk=pk)
-    return render(request, "review/export_job.html", {"job": job})
+    return render(
+        request, "review/export_job.html", {"job": job, "filters_text": job.filters_label()}
+    )
 
 
 @ministry_required

@@ -46,8 +46,8 @@ def _province_code(request: PortalRequest) -> str:
 
 @province_required
 def province_index(request: PortalRequest) -> HttpResponse:
-    years = list(ReportingYear.objects.select_related("plan"))
     code = _province_code(request)
+    years = list(ReportingYear.objects.for_province(code).select_related("plan"))
     rows = [(year, year.deadline_for(code), year.is_open_for(code)) for year in years]
     return render(request, "review/reporting_province_index.html", {"rows": rows})
 

@@ -41,7 +41,7 @@ def _values(rng: random.Random, item: Item, fund_names: list[str]) -> RowValues:
     )
 
 
-def build(seed: int) -> dict[str, object]:
+def build(seed):
     """The varied national data set of one seed; returns the province admins."""
     rng = random.Random(seed)
     today = beijing_today()
@@ -109,7 +109,7 @@ def build(seed: int) -> dict[str, object]:
     return admins
 
 
-def expected() -> dict[str, dict]:
+def expected():
     """The figures counted here, in Python, from the rows themselves: what the bases mean."""
     per_province: dict[tuple[str, str], dict] = defaultdict(
         lambda: {"count": 0, "total": Decimal(0), "funds": [Decimal(0)] * 5, "units": set()}
