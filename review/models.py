@@ -114,6 +114,18 @@ class ExportJob(models.Model):
         )
 
     @property
+    def is_done(self) -> bool:
+        return self.status == ExportStatus.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == ExportStatus.FAILED
+
+    @property
+    def is_commitments(self) -> bool:
+        return self.kind == ExportKind.COMMITMENTS
+
+    @property
     def is_active(self) -> bool:
         return self.status in {ExportStatus.PENDING, ExportStatus.RUNNING} and not self.is_stale
 

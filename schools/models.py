@@ -523,3 +523,7 @@ class User(AbstractUser):
     @property
     def is_ministry(self) -> bool:
         return self.role == Role.MINISTRY
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR

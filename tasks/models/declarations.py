@@ -242,14 +242,27 @@ class Declaration(LockedTransitions, models.Model):
             if user.role == Role.SCHOOL and user.school_id == self.school_id:
                 return None
             return "只能填写本校的承接任务。"
-        if user.role == Role.PROVINCE and user.province_id == self.round.province_id:
+        if user.administers(self.round.province_id):
             return None
         return "只能填写本省的省级承接任务。"
 
     def _reviewer_refusal(self, user: User) -> str | None:
-        if user.role == Role.PROVINCE and user.province_id == self.round.province_id:
+        if user.administers(self.round.province_id):
             return None
         return "只能审核本省学校的承接任务。"
+
+    def can_review(self, user: User) -> bool:
+        """Whether `user` may approve, return or undo this declaration's items now (通过,
+        退回修改, 撤销审核, 全部通过, 退回学校重新填报): its own province, once submitted."""
+        return (
+            self._reviewer_refusal(user) is None
+            and self.school_id is not None
+            and self.status == DeclarationStatus.SUBMITTED
+        )
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == DeclarationStatus.SUBMITTED
 
     def _check(self, refusal: str | None, error: type[TransitionError] = NotAllowed) -> None:
         if refusal:
@@ -769,6 +782,19 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code}（{self.declaration}）"
+
+    # For templates, which never compare state strings.
+    @property
+    def is_pending(self) -> bool:
+        return self.review_status == ReviewStatus.PENDING
+
+    @property
+    def is_approved(self) -> bool:
+        return self.review_status == ReviewStatus.APPROVED
+
+    @property
+    def is_returned(self) -> bool:
+        return self.review_status == ReviewStatus.RETURNED
 
     def _review(
         self,

@@ -398,17 +398,35 @@ class UnitReport(LockedTransitions, models.Model):
         return self.edit_refusal(user)[0] is None
 
     def _reviewer_refusal(self, user: User) -> str | None:
-        if user.role == Role.PROVINCE and user.province_id == self.school.province_id:
+        if user.administers(self.school.province_id):
             return None
         return "只能评价本省单位的年度绩效。"
+
+    def can_review(self, user: User) -> bool:
+        """Whether `user` may evaluate or return this report now: its province, once
+        submitted."""
+        return self._reviewer_refusal(user) is None and self.status == ReportStatus.SUBMITTED
 
     def can_read(self, user: User) -> bool:
         """The unit, its province and the ministry read a report and its files."""
         if user.role == Role.SCHOOL:
             return user.school_id == self.school_id
         if user.role == Role.PROVINCE:
-            return user.province_id == self.school.province_id
+            return user.administers(self.school.province_id)
         return user.role == Role.MINISTRY
+
+    # For templates, which never compare state strings.
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ReportStatus.DRAFT
+
+    @property
+    def is_returned(self) -> bool:
+        return self.status == ReportStatus.RETURNED
+
+    @property
+    def is_evaluated(self) -> bool:
+        return self.status == ReportStatus.EVALUATED
 
     def shortfall(
         self, commitment: Commitment, figures: RowFigures, earlier: Mapping[str, Any]
@@ -803,9 +821,7 @@ class ProvinceSummaryReport(models.Model):
         return self.original_name
 
     def can_read(self, user: User) -> bool:
-        if user.role == Role.PROVINCE:
-            return user.province_id == self.province_id
-        return user.role == Role.MINISTRY
+        return user.administers(self.province_id) or user.role == Role.MINISTRY
 
     def audit_scope(self) -> tuple[str, None]:
         return self.province_id, None
@@ -827,7 +843,7 @@ class ProvinceSummaryReport(models.Model):
         ip: str | None = None,
     ) -> "ProvinceSummaryReport":
         """Upload (or replace) the province's summary report for a task of the year's plan."""
-        if by.role != Role.PROVINCE or by.province_id is None:
+        if not by.administers(by.province_id):
             raise NotAllowed("只有省级管理员可以上传省级总结报告。")
         if task.plan_id != year.plan_id or not task.on_platform:
             raise InvalidInput("该任务不在本年度的行动计划中。")
