@@ -7,6 +7,7 @@ from django.db import transaction
 
 from schools.models import Province
 from tasks.models import Plan, Round
+from tizhi.lib.text import OtherScriptDigits, clean_digits, clean_text
 
 
 def _date(text: str) -> date:
@@ -54,14 +55,20 @@ class Command(BaseCommand):
         contacts = options["contact"] or []
         if len(contacts) > 2:
             raise CommandError("最多两位省级平台联系人。")
+        # Arguments are typed (or pasted) text like any form's: through the normaliser.
+        try:
+            contacts = [(clean_text(name), clean_digits(phone)) for name, phone in contacts]
+        except OtherScriptDigits as exc:
+            raise CommandError(f"联系电话：{exc.message}") from exc
+        instructions = options["instructions"]
 
         with transaction.atomic():
             round_, created = Round.objects.get_or_create(
                 plan=plan, province=province, defaults={"start_date": start, "end_date": end}
             )
             round_.start_date, round_.end_date = start, end
-            if options["instructions"] is not None:
-                round_.instructions = options["instructions"]
+            if instructions is not None:
+                round_.instructions = clean_text(instructions, multiline=True)
             if options["provincial_funds"] is not None:
                 round_.uses_provincial_funds = options["provincial_funds"]
             for index, (name, phone) in enumerate(contacts, start=1):
