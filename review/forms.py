@@ -6,9 +6,11 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from schools.choices import AuditAction, SchoolKind
 from schools.models import Province, User
+from schools.validators import school_code_validator
 from tasks.choices import Grade
 from tasks.models import Item, Plan, Round, Task
 from tasks.transitions import COMMENT_MAX
+from tizhi.lib.forms import DigitsField, MultiLineField, SingleLineField, digits
 from tizhi.lib.text import clean_digits
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
@@ -47,6 +49,13 @@ class RoundForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "instructions": forms.Textarea(attrs={"rows": 4}),
+        }
+        field_classes = {
+            "instructions": MultiLineField,
+            "contact1_name": SingleLineField,
+            "contact2_name": SingleLineField,
+            "contact1_phone": DigitsField,
+            "contact2_phone": DigitsField,
         }
         error_messages = {
             "start_date": {
@@ -119,13 +128,16 @@ class RoundForm(forms.ModelForm):
 
 
 class SchoolAddForm(forms.Form):
-    code = forms.CharField(label="学校标识码", max_length=10, help_text="10位数字。")
-    name = forms.CharField(label="学校名称", max_length=100)
+    # NFKC: a code typed with full-width digits is the same code, never a second school.
+    code = DigitsField(
+        label="学校标识码",
+        max_length=10,
+        help_text="10位数字。",
+        validators=[school_code_validator],
+    )
+    name = SingleLineField(label="学校名称", max_length=100)
     kind = forms.ChoiceField(label="学校类型", choices=SchoolKind.choices)
-    city = forms.CharField(label="所在地市", max_length=50, required=False)
-
-    def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip()
+    city = SingleLineField(label="所在地市", max_length=50, required=False)
 
 
 class ImportForm(forms.Form):
@@ -136,7 +148,7 @@ class ImportForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
+    reason = MultiLineField(
         label="退回原因",
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -145,7 +157,7 @@ class ReasonForm(forms.Form):
 
 
 class ProvinceAdminForm(forms.Form):
-    username = forms.CharField(
+    username = DigitsField(
         label="用户名",
         max_length=150,
         validators=[UnicodeUsernameValidator()],
@@ -196,7 +208,7 @@ class EvaluationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "请选择评价等级。", "invalid_choice": "请选择评价等级。"},
     )
-    comment = forms.CharField(
+    comment = MultiLineField(
         label="评价意见",
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -205,7 +217,7 @@ class EvaluationForm(forms.Form):
 
 
 class ReportReturnForm(forms.Form):
-    comment = forms.CharField(
+    comment = MultiLineField(
         label="退回意见",
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -237,9 +249,15 @@ class SummaryUploadForm(forms.Form):
         task.queryset = Task.objects.filter(plan=plan, on_platform=True).order_by("number")
 
 
+class YearField(forms.IntegerField):
+    def to_python(self, value: Any) -> int | None:
+        # int() would read "٢٠٢١" as 2021.
+        return super().to_python(digits(value))
+
+
 class ReportingYearForm(forms.Form):
     plan = forms.ModelChoiceField(label="行动计划", queryset=Plan.objects.all(), empty_label=None)
-    year = forms.IntegerField(
+    year = YearField(
         label="年度", min_value=2000, max_value=2100, error_messages={"required": "请填写年度。"}
     )
     deadline = forms.DateField(

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tasks.models import Plan
 from tasks.transitions import beijing_time
+from tizhi.lib.text import clean_text
 
 STALE_AFTER = timedelta(minutes=2)
 logger = logging.getLogger(__name__)
@@ -162,7 +163,9 @@ def _run(pk: int) -> None:
     except Exception as exc:  # the page reports it; the log has the traceback
         logger.exception("export %s failed", pk)
         ExportJob.objects.filter(pk=pk).update(
-            status=ExportStatus.FAILED, error=str(exc)[:500], updated_at=timezone.now()
+            status=ExportStatus.FAILED,
+            error=clean_text(str(exc), multiline=True)[:500],
+            updated_at=timezone.now(),
         )
     finally:
         if settings.EXPORTS_IN_BACKGROUND:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from review.views import audit, ministry, province, reporting
+from tizhi.lib import converters  # noqa: F401  (registers <school_code> and <province_code>)
 
 app_name = "review"
 
@@ -11,15 +12,17 @@ urlpatterns = [
     path("province/accounts/add/", province.add_school, name="add_school"),
     path("province/accounts/import/", province.import_accounts, name="import_accounts"),
     path(
-        "province/accounts/<str:code>/reset-password/",
+        "province/accounts/<school_code:code>/reset-password/",
         province.reset_password,
         name="reset_password",
     ),
-    path("province/accounts/<str:code>/active/", province.set_active, name="set_active"),
-    path("province/schools/<str:code>/", province.school_review, name="school_review"),
-    path("province/schools/<str:code>/review/", province.review_item, name="review_item"),
-    path("province/schools/<str:code>/approve-all/", province.approve_all, name="approve_all"),
-    path("province/schools/<str:code>/reopen/", province.reopen, name="reopen"),
+    path("province/accounts/<school_code:code>/active/", province.set_active, name="set_active"),
+    path("province/schools/<school_code:code>/", province.school_review, name="school_review"),
+    path("province/schools/<school_code:code>/review/", province.review_item, name="review_item"),
+    path(
+        "province/schools/<school_code:code>/approve-all/", province.approve_all, name="approve_all"
+    ),
+    path("province/schools/<school_code:code>/reopen/", province.reopen, name="reopen"),
     path("province/own/", province.own, name="own"),
     path("province/audit/", audit.province_audit, name="province_audit"),
     path("province/export/", province.export, name="export"),
@@ -40,17 +43,17 @@ urlpatterns = [
         name="reporting_province_summary",
     ),
     path(
-        "province/reporting/<int:year_id>/schools/<str:code>/",
+        "province/reporting/<int:year_id>/schools/<school_code:code>/",
         reporting.province_report,
         name="reporting_province_report",
     ),
     path(
-        "province/reporting/<int:year_id>/schools/<str:code>/evaluate/",
+        "province/reporting/<int:year_id>/schools/<school_code:code>/evaluate/",
         reporting.province_evaluate,
         name="reporting_province_evaluate",
     ),
     path(
-        "province/reporting/<int:year_id>/schools/<str:code>/return/",
+        "province/reporting/<int:year_id>/schools/<school_code:code>/return/",
         reporting.province_return,
         name="reporting_province_return",
     ),
@@ -71,7 +74,7 @@ urlpatterns = [
         name="reporting_ministry_rows_export",
     ),
     path(
-        "ministry/reporting/<int:year_id>/schools/<str:code>/",
+        "ministry/reporting/<int:year_id>/schools/<school_code:code>/",
         reporting.ministry_report,
         name="reporting_ministry_report",
     ),
@@ -81,19 +84,21 @@ urlpatterns = [
     path("ministry/exports/", ministry.exports, name="exports"),
     path("ministry/exports/<int:pk>/", ministry.export_job, name="export_job"),
     path("ministry/exports/<int:pk>/download/", ministry.export_download, name="export_download"),
-    path("ministry/provinces/<str:code>/", ministry.province_view, name="ministry_province"),
     path(
-        "ministry/provinces/<str:code>/schools/<str:school>/",
+        "ministry/provinces/<province_code:code>/", ministry.province_view, name="ministry_province"
+    ),
+    path(
+        "ministry/provinces/<province_code:code>/schools/<school_code:school>/",
         ministry.school_view,
         name="ministry_school",
     ),
     path(
-        "ministry/provinces/<str:code>/own/",
+        "ministry/provinces/<province_code:code>/own/",
         ministry.province_own_view,
         name="ministry_province_own",
     ),
     path(
-        "ministry/provinces/<str:code>/export/",
+        "ministry/provinces/<province_code:code>/export/",
         ministry.province_export_view,
         name="ministry_province_export",
     ),

@@ -1,4 +1,3 @@
-import unicodedata
 from typing import Any
 
 from captcha.fields import CaptchaField, CaptchaTextInput
@@ -10,6 +9,7 @@ from django.http import HttpRequest
 from schools.choices import Role
 from schools.models import School, User
 from schools.validators import mobile_validator, office_phone_validator
+from tizhi.lib.forms import DigitsField, SingleLineField
 
 
 class CaptchaWidget(CaptchaTextInput):
@@ -20,7 +20,8 @@ class CaptchaWidget(CaptchaTextInput):
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(
+    # A school types its code, often with the full-width digits of a Chinese input method.
+    username = DigitsField(
         label="用户名",
         max_length=150,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
@@ -76,11 +77,6 @@ class LoginForm(forms.Form):
         return user is not None and user.check_password(password)
 
 
-def _normalize(value: str) -> str:
-    # Chinese input methods produce full-width digits and hyphens (０１０－…); accept them.
-    return unicodedata.normalize("NFKC", value).strip()
-
-
 class ContactForm(forms.ModelForm):
     """平台管理联系人, 办公电话, 手机号: all three required wherever a school edits them."""
 
@@ -98,6 +94,12 @@ class ContactForm(forms.ModelForm):
             },
             "mobile": {"required": "请填写手机号。", "max_length": mobile_validator.message},
         }
+        # Full-width digits and hyphens (０１０－…) from a Chinese input method are accepted.
+        field_classes = {
+            "contact_name": SingleLineField,
+            "office_phone": DigitsField,
+            "mobile": DigitsField,
+        }
         widgets = {
             "office_phone": forms.TextInput(attrs={"placeholder": "如：010-87654321"}),
             "mobile": forms.TextInput(attrs={"inputmode": "numeric"}),
@@ -113,15 +115,6 @@ class ContactForm(forms.ModelForm):
     def contacts(self) -> dict[str, str]:
         """The cleaned contacts, for School.update_contacts (the form never saves itself)."""
         return {name: self.cleaned_data.get(name, "") for name in self.Meta.fields}
-
-    def clean_contact_name(self) -> str:
-        return self.cleaned_data["contact_name"].strip()
-
-    def clean_office_phone(self) -> str:
-        return _normalize(self.cleaned_data["office_phone"])
-
-    def clean_mobile(self) -> str:
-        return _normalize(self.cleaned_data["mobile"])
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

@@ -6,11 +6,10 @@ Used by the import_schools command and by the province's school-accounts page.
 import csv
 import io
 import re
-import unicodedata
-import zipfile
 from pathlib import Path
 from typing import IO, Any
 
+from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 
 from schools.models import (
@@ -21,30 +20,54 @@ from schools.models import (
     SchoolRow,
     User,
 )
+from tizhi.lib.text import OtherScriptDigits, clean_digits, clean_text
 
 COLUMNS = {"学校标识码": "code", "学校名称": "name", "学校类型": "kind", "所在地市": "city"}
 REQUIRED_COLUMNS = ("学校标识码", "学校名称", "学校类型")
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
+    """A cell as one line of text, through the normaliser like everything typed."""
     if isinstance(value, float) and value.is_integer():
         # Excel stores a code typed without a leading apostrophe as a number.
         value = int(value)
-    return str(value).strip()
+    return clean_text(value)
+
+
+# Excel writes a character XML cannot hold (a vertical tab pasted from Word) as _x000B_, and
+# a literal "_x" as _x005F_x; openpyxl hands both over as they are.
+_OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(value: Any) -> Any:
+    if isinstance(value, str) and "_x" in value:
+        return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value
+
+
+UNREADABLE = "无法读取文件：不是有效的 .xlsx 文件。"
 
 
 def _read_xlsx(data: bytes) -> list[list[Any]]:
+    # The sheets are parsed while the rows are read (read-only mode), so both steps are
+    # guarded. defusedxml, once installed, makes openpyxl refuse DTDs and entities.
+    workbook = None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise SchoolImportError(["无法读取文件：不是有效的 .xlsx 文件。"]) from exc
-    try:
         sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        return [[_unescape(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    except DefusedXmlException as exc:
+        raise SchoolImportError(
+            ["无法读取文件：文件中含有不允许的 XML 内容（DTD 或实体），请另存为普通的 .xlsx 文件。"]
+        ) from exc
+    except Exception as exc:
+        # A file from outside: whatever openpyxl, its XML parser or zipfile raise on a damaged
+        # or hostile part (ParseError, KeyError, TypeError, zlib.error …), the answer is the
+        # same, and it must not be a 500.
+        raise SchoolImportError([UNREADABLE]) from exc
     finally:
-        workbook.close()
+        if workbook is not None:
+            workbook.close()
 
 
 def _read_csv(data: bytes) -> list[list[Any]]:
@@ -101,9 +124,10 @@ def parse_rows(table: list[list[Any]]) -> list[SchoolRow]:
         rows.append(
             SchoolRow(
                 line=offset,
-                # NFKC turns full-width digits typed with a Chinese input method into ASCII;
-                # names keep their full-width brackets.
-                code=unicodedata.normalize("NFKC", cell(raw, "code")),
+                # NFKC turns full-width digits typed with a Chinese input method into ASCII
+                # (names keep their full-width brackets); other scripts' digits are refused
+                # in check_rows.
+                code=_code(cell(raw, "code")),
                 name=cell(raw, "name"),
                 kind=cell(raw, "kind"),
                 city=cell(raw, "city"),
@@ -112,6 +136,14 @@ def parse_rows(table: list[list[Any]]) -> list[SchoolRow]:
     if not rows:
         raise SchoolImportError(["文件中没有学校数据。"])
     return rows
+
+
+def _code(text: str) -> str:
+    try:
+        return clean_digits(text)
+    except OtherScriptDigits:
+        # Left as typed: check_rows reports it, with the row number.
+        return text
 
 
 def import_schools(

@@ -17,6 +17,7 @@ from schools.validators import (
     office_phone_validator,
     school_code_validator,
 )
+from tizhi.lib.text import OtherScriptDigits, clean_digits
 from tizhi.lib.transitions import InvalidInput, NotAllowed
 
 CONTACT_FIELDS = ("contact_name", "office_phone", "mobile")
@@ -183,7 +184,7 @@ def check_rows(rows: list[SchoolRow], province: Province) -> None:
     first_seen: dict[str, int] = {}
     for row in rows:
         if not re.fullmatch(r"[0-9]{10}", row.code):
-            bad(row, f"学校标识码“{row.code}”应为10位数字。")
+            bad(row, f"学校标识码“{row.code}”{_code_problem(row.code)}")
         elif row.code in first_seen:
             bad(row, f"学校标识码{row.code}与第{first_seen[row.code]}行重复。")
         else:
@@ -224,6 +225,14 @@ def check_rows(rows: list[SchoolRow], province: Province) -> None:
             bad(row, f"用户名{row.code}已被其他账号使用。")
     if errors:
         raise SchoolImportError([message for _line, message in sorted(errors)])
+
+
+def _code_problem(code: str) -> str:
+    try:
+        clean_digits(code)
+    except OtherScriptDigits as exc:
+        return f"含有其他文字的数字，{exc.message}"
+    return "应为10位数字。"
 
 
 def _save_rows(

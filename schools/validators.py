@@ -10,15 +10,15 @@ from django.core.validators import RegexValidator
 INITIAL_PASSWORD = "123456"  # noqa: S105
 
 school_code_validator = RegexValidator(
-    r"^\d{10}\Z", "学校标识码应为10位数字。", code="invalid_school_code"
+    r"^[0-9]{10}\Z", "学校标识码应为10位数字。", code="invalid_school_code"
 )
 office_phone_validator = RegexValidator(
-    r"^0\d{2,3}-\d{7,8}\Z",
+    r"^0[0-9]{2,3}-[0-9]{7,8}\Z",
     "办公电话格式应为：区号+“-”+电话号码，如010-87654321。",
     code="invalid_office_phone",
 )
 mobile_validator = RegexValidator(
-    r"^1\d{10}\Z", "手机号应为以1开头的11位数字。", code="invalid_mobile"
+    r"^1[0-9]{10}\Z", "手机号应为以1开头的11位数字。", code="invalid_mobile"
 )
 
 _ALLOWED_PASSWORD = re.compile(r"^[\x21-\x7e]+\Z")
@@ -47,7 +47,7 @@ class PortalPasswordValidator:
                     "密码只能包含字母、数字和英文标点，不能有空格或中文。", code="charset"
                 )
             )
-        if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        if not (re.search(r"[A-Za-z]", password) and re.search(r"[0-9]", password)):
             errors.append(ValidationError("密码须由数字和字母混合组成。", code="mix"))
         username = getattr(user, "username", "") if user is not None else ""
         if username and password.lower() == username.lower():

@@ -1,7 +1,6 @@
 """The commitment table as forms: one small form per offered item plus the contacts."""
 
 import re
-import unicodedata
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -15,16 +14,17 @@ from tasks.models import Commitment, Contacts, Declaration, Item, RowValues, Uni
 from tasks.models.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures
 from tasks.templatetags.tasks_extras import amount
 from tasks.transitions import MAX_AMOUNT, MAX_QUANTITY
+from tizhi.lib.forms import IdField, MultiLineField, digits
+from tizhi.lib.text import clean_text, parse_id
 
 ROW_KEY = re.compile(r"^i(\d+)-")
 AMOUNT_LIMIT = "金额应小于100000000万元。"
 
 
 def _normalise(value: Any) -> Any:
-    # Full-width digits, points and minus signs from a Chinese input method.
-    if isinstance(value, str):
-        return unicodedata.normalize("NFKC", value).strip()
-    return value
+    # Full-width digits, points and minus signs from a Chinese input method become ASCII;
+    # Arabic-Indic or other digits are a field error (Decimal and int() would read them).
+    return digits(value)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -113,10 +113,10 @@ class RowForm(forms.Form):
         cleaned = super().clean() or {}
         if not self.is_bound:
             return cleaned
-        if not self.item.has_quantity and _normalise(self.data.get(self.add_prefix("quantity"))):
+        if not self.item.has_quantity and clean_text(self.data.get(self.add_prefix("quantity"))):
             self.add_error(None, f"{self.item.code}不填写承接数量。")
         for name in set(FUND_NAMES) - set(self.fund_names):
-            if _normalise(self.data.get(self.add_prefix(name))):
+            if clean_text(self.data.get(self.add_prefix(name))):
                 self.add_error(None, "本省未启用“省财政投入”，不能填写。")
         return cleaned
 
@@ -204,8 +204,7 @@ class CommitmentForm:
 
     def posted_version(self) -> int | None:
         assert self.data is not None
-        value = self.data.get("version", "")
-        return int(value) if value.isdigit() else None
+        return parse_id(self.data.get("version"))
 
     def targets_this_declaration(self) -> bool:
         """False when the page was for another unit's form (a tab left open under another
@@ -330,14 +329,14 @@ class ReportRowForm(forms.Form):
         choices=[("", "请选择"), *ReportProgress.choices],
         error_messages={"invalid_choice": "请选择进展。"},
     )
-    narrative = forms.CharField(
+    narrative = MultiLineField(
         label="情况说明",
         required=False,
         max_length=NARRATIVE_MAX,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": NARRATIVE_MAX}),
         error_messages={"max_length": f"情况说明不能超过{NARRATIVE_MAX}字。"},
     )
-    explanation = forms.CharField(
+    explanation = MultiLineField(
         label="未达计划说明",
         required=False,
         max_length=NARRATIVE_MAX,
@@ -470,8 +469,7 @@ class ReportForm:
 
     def posted_version(self) -> int | None:
         assert self.data is not None
-        value = self.data.get("version", "")
-        return int(value) if value.isdigit() else None
+        return parse_id(self.data.get("version"))
 
     def targets_this_report(self) -> bool:
         assert self.data is not None
@@ -518,4 +516,4 @@ class UploadForm(forms.Form):
         label="选择文件",
         error_messages={"required": "请选择要上传的文件。", "empty": "文件是空的。"},
     )
-    commitment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    commitment = IdField(required=False)

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from schools.choices import Role
+from tizhi.lib.http import RefusedRequest
 
 ROLE_HOMES = {
     Role.SCHOOL: "tasks:commitments",
@@ -30,7 +31,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "400.html", status=400)
+    # Only our own refusals carry a message fit to show; Django's say things in English.
+    message = exception.message if isinstance(exception, RefusedRequest) else None
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,6 +1,7 @@
 """The ministry's pages: the national overview, the two published tables, the national
 export, read-only province pages, province admin accounts."""
 
+import re
 import secrets
 import string
 from typing import Any
@@ -34,6 +35,7 @@ from schools.models import Province, School, User
 from tasks.choices import FUND_FIELDS, FUND_NAMES, SchoolStatus
 from tasks.models import Declaration, Plan, Round
 from tasks.transitions import TransitionError, beijing_today
+from tizhi.lib.converters import ProvinceCode
 from tizhi.lib.http import client_ip
 
 FUND_LABELS = [label for _name, label in FUND_FIELDS]
@@ -53,7 +55,8 @@ def _filters(request: PortalRequest) -> tuple[Filters, list[Plan]]:
         Filters(
             plan=plan,
             province=province
-            if province and Province.objects.filter(code=province).exists()
+            if re.fullmatch(ProvinceCode.regex, province)
+            and Province.objects.filter(code=province).exists()
             else "",
             kind=kind if kind in SchoolKind.values else "",
             status=status if status in SchoolStatus.values else "",

@@ -29,7 +29,8 @@ from tasks.forms import CommitmentForm
 from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
 from tasks.transitions import TransitionError, beijing_today
 from tasks.views import post_commitment_form
-from tizhi.lib.http import client_ip
+from tizhi.lib.http import RefusedRequest, client_ip, search_text
+from tizhi.lib.text import parse_id
 
 PAGE_SIZE = 50
 SORT_CHOICES = [
@@ -74,7 +75,7 @@ def progress_page(
     round_ = Round.current_for(province.code)
     schools = schools_with_progress(province, round_)
     listed = schools
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     sort = request.GET.get("sort", "code")
@@ -175,7 +176,7 @@ def accounts(request: PortalRequest) -> HttpResponse:
     """学校账号: add, import, reset passwords, deactivate."""
     province = _province(request)
     schools = School.objects.filter(province=province).select_related("account")
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     if query:
         schools = schools.filter(Q(code__startswith=query) | Q(name__contains=query))
     page = Paginator(schools.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -341,15 +342,11 @@ def _review_page(
             "has_pending": any(c.review_status == ReviewStatus.PENDING for c, _v in rows),
             "reason_form": reason_form or ReasonForm(),
             "error": error,
-            "posted_commitment": _int(request.POST.get("commitment")),
+            "posted_commitment": parse_id(request.POST.get("commitment")),
             "posted_comment": request.POST.get("comment", ""),
         },
         status=status,
     )
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @province_required
@@ -363,12 +360,12 @@ def school_review(request: PortalRequest, code: str) -> HttpResponse:
 def review_item(request: PortalRequest, code: str) -> HttpResponse:
     """通过 / 退回修改 / 撤销审核 of one item."""
     school = _school(request, code)
-    raw = request.POST.get("commitment", "")
-    if not raw.isdigit():
-        return HttpResponseBadRequest("缺少要审核的任务。".encode())
+    pk = parse_id(request.POST.get("commitment"))
+    if pk is None:
+        raise RefusedRequest("没有指定要审核的任务，或页面数据有误。请刷新页面后重试。")
     commitment = get_object_or_404(
         Commitment.objects.select_related("item", "declaration"),
-        pk=int(raw),
+        pk=pk,
         declaration__school=school,
         declaration__round__province=_province(request),
     )

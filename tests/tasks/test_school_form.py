@@ -222,6 +222,11 @@ def test_submit_needs_contacts(client, school_user, draft):
         ("3.2", "quantity", "-3", "承接数量应为不小于1的整数。"),
         ("3.2", "quantity", "两个", "承接数量应为整数。"),
         ("3.2", "quantity", "100001", "承接数量不能超过100000。"),
+        # Decimal and int() read Arabic-Indic or Devanagari digits silently; refused instead.
+        ("1", "school_funds", "٣", "请使用阿拉伯数字0-9填写。"),
+        ("1", "local_funds", "१.५", "请使用阿拉伯数字0-9填写。"),
+        ("3.2", "quantity", "٢", "请使用阿拉伯数字0-9填写。"),
+        ("3.2", "quantity", "9" * 5000, "承接数量应为整数。"),
     ],
 )
 @pytest.mark.parametrize("action", ["save", "submit"])

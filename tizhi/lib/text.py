@@ -16,6 +16,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # form feed, and the Unicode line and paragraph separators.
 _BREAKS = re.compile("\r\n|[\r\x0b\x0c\u2028\u2029\x85]")
 _SPACES = re.compile("[\t\n]+")
+# Any C0 or C1 control character, tab and line breaks included: none belongs in a URL path.
+_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _ASCII_DIGITS = frozenset("0123456789")
 
 
@@ -33,6 +35,11 @@ def clean_text(value: object, *, multiline: bool = False, strip: bool = True) ->
     if not multiline:
         text = _SPACES.sub(" ", text)
     return text.strip() if strip else text
+
+
+def has_control(value: str) -> bool:
+    """Whether `value` holds a C0 or C1 control character (tab and line breaks included)."""
+    return _ANY_CONTROL.search(value) is not None
 
 
 class OtherScriptDigits(ValueError):

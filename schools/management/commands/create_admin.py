@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from schools.choices import Role
 from schools.models import Province, User
+from tizhi.lib.text import OtherScriptDigits, clean_digits
 from tizhi.lib.transitions import TransitionError
 
 
@@ -27,6 +28,13 @@ class Command(BaseCommand):
         password: str | None,
         **options: Any,
     ) -> None:
+        # The same normaliser as the sign-in form's, so the account can sign in as typed.
+        try:
+            username = clean_digits(username)
+        except OtherScriptDigits as exc:
+            raise CommandError(f"用户名：{exc.message}") from exc
+        if not username:
+            raise CommandError("用户名不能为空。")
         target = None
         if role == Role.PROVINCE:
             if not province:

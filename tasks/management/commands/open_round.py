@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from schools.models import Province
 from tasks.models import Plan, Round
 from tasks.transitions import TransitionError
+from tizhi.lib.text import OtherScriptDigits, clean_digits, clean_text
 
 
 def _date(text: str) -> date:
@@ -54,6 +55,14 @@ class Command(BaseCommand):
         contacts = options["contact"] or []
         if len(contacts) > 2:
             raise CommandError("最多两位省级平台联系人。")
+        # Arguments are typed (or pasted) text like any form's: through the normaliser.
+        try:
+            contacts = [(clean_text(name), clean_digits(phone)) for name, phone in contacts]
+        except OtherScriptDigits as exc:
+            raise CommandError(f"联系电话：{exc.message}") from exc
+        instructions = options["instructions"]
+        if instructions is not None:
+            instructions = clean_text(instructions, multiline=True)
 
         created = not Round.objects.filter(plan=plan, province=province).exists()
         try:
@@ -64,7 +73,7 @@ class Command(BaseCommand):
                 actor="命令行 open_round",
                 start_date=start,
                 end_date=end,
-                instructions=options["instructions"],
+                instructions=instructions,
                 contacts=[tuple(c) for c in contacts] if contacts else None,
                 uses_provincial_funds=options["provincial_funds"],
             )

@@ -1,0 +1,66 @@
+"""Form fields that put typed text through the one normaliser (tizhi.lib.text).
+
+The request middleware (tizhi.middleware) already removes control characters from every value
+posted; these fields add what depends on the field: a one-line field turns line breaks into a
+space, a code, number or phone is NFKC-normalised and refuses digits of other scripts, and a
+hidden integer parses strictly. They also hold when a form is bound outside a request.
+"""
+
+from typing import Any
+
+from django import forms
+
+from tizhi.lib.text import OtherScriptDigits, clean_digits, clean_text, parse_id
+
+
+def digits(value: Any) -> Any:
+    """`clean_digits` for a field's raw value: other-script digits become a field error."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return clean_digits(value)
+    except OtherScriptDigits as exc:
+        raise forms.ValidationError(exc.message, code="other_script") from exc
+
+
+class SingleLineField(forms.CharField):
+    """Text on one line (a name, a city): line breaks and tabs pasted in become one space."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = clean_text(value, strip=self.strip)
+        return super().to_python(value)
+
+
+class MultiLineField(forms.CharField):
+    """Text of several lines (a comment, a narrative): a vertical tab from Word becomes a
+    newline, Windows line ends become newlines, other control characters go."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = clean_text(value, multiline=True, strip=self.strip)
+        return super().to_python(value)
+
+
+class DigitsField(forms.CharField):
+    """A code, username or phone: full-width characters from a Chinese input method become
+    ASCII; digits of another script are refused rather than read as 0–9."""
+
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(digits(value))
+
+
+class IdField(forms.Field):
+    """A hidden integer (a row's id): ASCII digits only, so "²" or 5,000 digits are a field
+    error instead of an exception."""
+
+    widget = forms.HiddenInput
+    default_error_messages = {"invalid": "页面数据有误，请刷新页面后重试。"}
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        parsed = parse_id(value)
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
