@@ -157,7 +157,11 @@ class RowTable(Generic[R]):
         """False when the page was for another unit's form (a tab left open under another
         account): saving it here would mix two units' data."""
         posted, pk = self._posted(self.target_field), self.target_pk()
-        return posted == "new" if pk is None else parse_id(posted) == pk
+        if posted == "new":
+            # Loaded before the first save: another window has saved since, which the version
+            # (0, and a saved form's is at least 1) reports as a stale page.
+            return True
+        return pk is not None and parse_id(posted) == pk
 
     def unknown_rows(self) -> list[str]:
         """Row keys in the post that this page does not offer (forged, or an outdated page)."""
