@@ -205,6 +205,10 @@ class RowTable(Generic[R]):
         """Whether the typed values differ from what is stored (after is_well_formed)."""
         return any(row.values() != row.stored_values() for row in self.rows)
 
+    def files_left_behind(self) -> list[str]:
+        """Files chosen in other inputs than the pressed button's (pages with file inputs)."""
+        return []
+
     def error_count(self) -> int:
         rows = sum(len(row.errors) for row in self.rows)
         return len(self.errors) + rows + self._other_error_count()

@@ -197,7 +197,9 @@ def post_row_table(
         return _refused(form, page, 400, NOT_UNDERSTOOD)
     version = form.posted_version()
     if version is None or not form.targets_this_page():
-        return _refused(form, page, 400 if version is None else 403, form.other_page_message)
+        status = 400 if version is None else 403
+        also = f"{file_action.not_done}。" if file_action else ""
+        return _refused(form, page, status, f"{form.other_page_message}{also}")
     if not form.is_well_formed():
         return _refused(form, page, 400, f"有填写错误，未保存{not_done}。请按标红的提示修改。")
     if file_action is not None:
@@ -261,7 +263,7 @@ def _done(request: PortalRequest, form: RowTable[Any], message: str, url: str) -
 
 
 def _left_behind(form: RowTable[Any]) -> str:
-    chosen = form.files_left_behind() if isinstance(form, ReportForm) else []
+    chosen = form.files_left_behind()
     if not chosen:
         return ""
     return f"以下所选文件没有上传：{'、'.join(chosen)}。请重新选择，再点击其旁边的“上传”。"

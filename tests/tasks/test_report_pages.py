@@ -25,6 +25,7 @@ from tests.factories import MinistryUserFactory, ProvinceAdminFactory, SchoolUse
 from tests.html_checks import check_page
 from tests.review.helpers import school_in_state
 from tests.samples import EXECUTABLE, PDF, image
+from tests.tasks.helpers import full_row
 
 pytestmark = pytest.mark.django_db
 
@@ -488,3 +489,42 @@ def test_anonymous_cannot_download(files):
     for path in files.values():
         response = Client().get(path)
         assert response.status_code == 302 and response.url.startswith("/?next=")
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_report_page_and_upload_query_counts_are_fixed(
+    reporting,
+    shanxi,
+    open_round,
+    province_admin,
+    private_files,
+    count,
+    django_assert_max_num_queries,
+):
+    """Saving the typed rows and uploading one file, then the page: the same queries for 2 rows
+    as for 30."""
+    user = SchoolUserFactory(school__province=shanxi)
+    declaration = Declaration.for_school(user.school, open_round)
+    items = list(open_round.items.order_by("task__number", "sub_number")[:count])
+    declaration.submit(by=user, rows={i.pk: full_row(i) for i in items}, contacts=None, version=0)
+    declaration.approve_all(by=province_admin)
+    client = Client()
+    client.force_login(user)
+    found = {c.item.code: c for c in declaration.commitments.all()}
+    data = {"report": "new", "version": "0"}
+    for c in found.values():
+        data.update({f"r{c.pk}-progress": "in_progress", f"r{c.pk}-narrative": "推进中"})
+    first = next(iter(found.values()))
+    with django_assert_max_num_queries(31):
+        response = client.post(
+            url(reporting),
+            {
+                **data,
+                "action": f"evidence:{first.pk}",
+                f"evidence-{first.pk}": SimpleUploadedFile("a.pdf", PDF),
+            },
+        )
+    assert response.status_code == 302
+    assert ReportRow.objects.filter(report__school=user.school).count() == count
+    with django_assert_max_num_queries(16):
+        assert client.get(url(reporting)).status_code == 200
