@@ -1,8 +1,11 @@
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import QueryDict
 
 from schools.choices import AuditAction, SchoolKind
 from schools.models import Province, User
@@ -11,7 +14,7 @@ from tasks.choices import Grade
 from tasks.models import Item, Plan, Round, Task
 from tasks.transitions import COMMENT_MAX
 from tizhi.lib.forms import DigitsField, MultiLineField, SingleLineField, digits
-from tizhi.lib.text import clean_digits
+from tizhi.lib.text import clean_digits, parse_id
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
 
@@ -156,6 +159,58 @@ class ReasonForm(forms.Form):
     )
 
 
+@dataclass
+class TypedReview:
+    """What the admin typed on a school's review page and has not sent: a 修改意见 per item and
+    the 退回原因. Every button of the page posts all of it; what the pressed button did not use
+    is kept for the page after the redirect (in the session, for that school only)."""
+
+    comments: dict[int, str] = field(default_factory=dict)
+    reason: str = ""
+
+    @classmethod
+    def from_post(cls, data: QueryDict) -> "TypedReview":
+        comments = {}
+        for key in data:
+            pk = parse_id(key.removeprefix("comment-")) if key.startswith("comment-") else None
+            text = data.get(key, "")
+            if pk is not None and text.strip():
+                comments[pk] = text
+        reason = data.get("reason", "")
+        return cls(comments, reason if reason.strip() else "")
+
+    def __bool__(self) -> bool:
+        return bool(self.comments or self.reason)
+
+    @staticmethod
+    def _key(code: str) -> str:
+        return f"review-typed-{code}"
+
+    def keep(self, session: SessionBase, code: str) -> None:
+        if not self:
+            session.pop(self._key(code), None)
+            return
+        # The textareas allow COMMENT_MAX characters; a longer post is forged, and the session
+        # is no place for it.
+        session[self._key(code)] = {
+            "comments": {str(pk): text[:COMMENT_MAX] for pk, text in self.comments.items()},
+            "reason": self.reason[:COMMENT_MAX],
+        }
+
+    @classmethod
+    def take(cls, session: SessionBase, code: str) -> "TypedReview":
+        """What was kept for this school's page, once."""
+        kept = session.pop(cls._key(code), None)
+        if not isinstance(kept, dict):
+            return cls()
+        comments = {
+            pk: str(text)
+            for key, text in dict(kept.get("comments", {})).items()
+            if (pk := parse_id(key)) is not None
+        }
+        return cls(comments, str(kept.get("reason", "")))
+
+
 class ProvinceAdminForm(forms.Form):
     username = DigitsField(
         label="用户名",
@@ -217,7 +272,8 @@ class EvaluationForm(forms.Form):
 
 
 class ReportReturnForm(forms.Form):
-    comment = MultiLineField(
+    # Not "comment": it shares one form with EvaluationForm's 评价意见 on the page.
+    return_comment = MultiLineField(
         label="退回意见",
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -18,11 +18,7 @@ urlpatterns = [
     ),
     path("province/accounts/<school_code:code>/active/", province.set_active, name="set_active"),
     path("province/schools/<school_code:code>/", province.school_review, name="school_review"),
-    path("province/schools/<school_code:code>/review/", province.review_item, name="review_item"),
-    path(
-        "province/schools/<school_code:code>/approve-all/", province.approve_all, name="approve_all"
-    ),
-    path("province/schools/<school_code:code>/reopen/", province.reopen, name="reopen"),
+    path("province/schools/<school_code:code>/review/", province.review, name="review"),
     path("province/own/", province.own, name="own"),
     path("province/audit/", audit.province_audit, name="province_audit"),
     path("province/export/", province.export, name="export"),

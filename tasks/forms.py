@@ -1,23 +1,26 @@
-"""The commitment table as forms: one small form per offered item plus the contacts."""
+"""The row tables as forms: 承接任务 (one small form per offered item plus the contacts),
+需修改的任务 and 年度绩效 (one per approved commitment), on one base."""
 
 import re
 from dataclasses import asdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 
 from schools.forms import ContactForm
 from tasks.choices import FUND_LABELS, FUND_NAMES, ReportProgress
+from tasks.files import display_name
 from tasks.models import Commitment, Contacts, Declaration, Item, RowValues, UnitReport
 from tasks.models.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures
 from tasks.templatetags.tasks_extras import amount
-from tasks.transitions import MAX_AMOUNT, MAX_QUANTITY
-from tizhi.lib.forms import IdField, MultiLineField, digits
+from tasks.transitions import MAX_AMOUNT, MAX_QUANTITY, InvalidInput
+from tizhi.lib.forms import MultiLineField, digits
 from tizhi.lib.text import clean_text, parse_id
 
-ROW_KEY = re.compile(r"^i(\d+)-")
 AMOUNT_LIMIT = "金额应小于100000000万元。"
 
 
@@ -91,7 +94,129 @@ class QuantityField(forms.IntegerField):
         return super().to_python(_normalise(value))
 
 
-class RowForm(forms.Form):
+class TableRow(forms.Form):
+    """One row of a RowTable, keyed by the item or commitment it stands for."""
+
+    key: int
+
+    def values(self) -> Any:
+        """The row's typed values, once validated."""
+        raise NotImplementedError
+
+    def stored_values(self) -> Any:
+        """What is stored for the row, in the same shape as values()."""
+        raise NotImplementedError
+
+    def require_complete(self) -> bool:
+        """提交's rule for this row; adds an error at each field still blank."""
+        raise NotImplementedError
+
+
+R = TypeVar("R", bound=TableRow)
+
+
+class RowTable(Generic[R]):
+    """A page made of row forms (承接任务, 需修改的任务, 省级承接, 年度绩效) and the rules every
+    such page applies to a post: the hidden version and target, rows the page did not offer,
+    保存's and 提交's checks. Subclasses add only what differs."""
+
+    row_prefix: ClassVar[str]  # a row's fields are named "<prefix><key>-<field>"
+    target_field: ClassVar[str]  # the hidden field naming the declaration or report
+    unknown_rows_message: ClassVar[str]
+    incomplete_message: ClassVar[str] = "提交未成功：还有未填写完整的项目（见标红处）。"
+    # 提交 with something missing keeps what was typed as the draft, so closing the tab then
+    # loses nothing.
+    saves_when_incomplete: ClassVar[bool] = True
+
+    def __init__(self, data: QueryDict | None) -> None:
+        self.data = data
+        self.rows: list[R] = []
+        self.errors: list[str] = []
+        # The page is shown again with typed values that were not saved: the unsaved-changes
+        # script treats the form as changed from the start.
+        self.unsaved = False
+
+    @property
+    def other_page_message(self) -> str:
+        return "这个页面已过期或不属于本单位，未保存。请刷新页面后重新填写。"
+
+    def target_pk(self) -> int | None:
+        raise NotImplementedError
+
+    # -- what was posted -------------------------------------------------------------------
+
+    def _posted(self, name: str) -> str:
+        assert self.data is not None
+        return self.data.get(name, "")
+
+    def posted_version(self) -> int | None:
+        return parse_id(self._posted("version"))
+
+    def targets_this_page(self) -> bool:
+        """False when the page was for another unit's form (a tab left open under another
+        account): saving it here would mix two units' data."""
+        posted, pk = self._posted(self.target_field), self.target_pk()
+        if posted == "new":
+            # Loaded before the first save: another window has saved since, which the version
+            # (0, and a saved form's is at least 1) reports as a stale page.
+            return True
+        return pk is not None and parse_id(posted) == pk
+
+    def unknown_rows(self) -> list[str]:
+        """Row keys in the post that this page does not offer (forged, or an outdated page)."""
+        assert self.data is not None
+        pattern = re.compile(rf"^{self.row_prefix}(\d+)-")
+        offered = {str(row.key) for row in self.rows}
+        found = {m.group(1) for key in self.data if (m := pattern.match(key))}
+        return sorted(found - offered)
+
+    # -- validation ------------------------------------------------------------------------
+
+    def is_well_formed(self) -> bool:
+        """Every value parses and is in range; blanks are fine (保存's rule)."""
+        ok = all([row.is_valid() for row in self.rows])
+        ok = self._others_well_formed() and ok
+        if self.unknown_rows():
+            self.errors.append(self.unknown_rows_message)
+            ok = False
+        return ok
+
+    def _others_well_formed(self) -> bool:
+        return True
+
+    def require_complete(self, rows: list[R] | None = None) -> bool:
+        """提交's rule: every row complete, and what the page needs beyond its rows."""
+        rows = self.rows if rows is None else rows
+        ok = all([row.require_complete() for row in rows])
+        return self._others_complete(rows) and ok
+
+    def _others_complete(self, rows: list[R]) -> bool:
+        return True
+
+    def submit_refusal(self) -> str | None:
+        """Why 提交 cannot go ahead (the fields concerned are marked), or None."""
+        return None if self.require_complete() else self.incomplete_message
+
+    def row_values(self, rows: list[R] | None = None) -> dict[int, Any]:
+        return {row.key: row.values() for row in (self.rows if rows is None else rows)}
+
+    def has_changes(self) -> bool:
+        """Whether the typed values differ from what is stored (after is_well_formed)."""
+        return any(row.values() != row.stored_values() for row in self.rows)
+
+    def files_left_behind(self) -> list[str]:
+        """Files chosen in other inputs than the pressed button's (pages with file inputs)."""
+        return []
+
+    def error_count(self) -> int:
+        rows = sum(len(row.errors) for row in self.rows)
+        return len(self.errors) + rows + self._other_error_count()
+
+    def _other_error_count(self) -> int:
+        return 0
+
+
+class RowForm(TableRow):
     """One item's row: 是否承接, 承接数量 (where it applies) and the round's funding columns."""
 
     undertaken = forms.BooleanField(required=False, label="是否承接")
@@ -103,6 +228,7 @@ class RowForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.item = item
+        self.key = item.pk
         self.fund_names = [name for name, _label in fund_fields]
         if item.has_quantity:
             self.fields["quantity"] = QuantityField(label="承接数量")
@@ -128,8 +254,10 @@ class RowForm(forms.Form):
             **{name: data.get(name) for name in self.fund_names},
         )
 
+    def stored_values(self) -> RowValues:
+        return RowValues.of(self.commitment) if self.commitment else RowValues()
+
     def require_complete(self) -> bool:
-        """提交's rule for this row; adds an error at each field still blank."""
         missing = self.values().missing(self.item, self.fund_names)
         for name in missing:
             if name == "quantity":
@@ -157,95 +285,59 @@ class RowForm(forms.Form):
         return bool(self["undertaken"].value())
 
 
-class CommitmentForm:
-    """The whole 承接任务 form: the rows of the offered items, the contacts and the version."""
+class CommitmentForm(RowTable[RowForm]):
+    """The whole 承接任务 form (a school's, or the province's own 省级承接): the rows of the
+    offered items, the contacts and the version."""
+
+    row_prefix = "i"
+    target_field = "declaration"
+    unknown_rows_message = "提交的数据包含本表没有的任务（项目），未保存。请刷新页面后重新填写。"
 
     def __init__(
-        self,
-        declaration: Declaration,
-        items: list[Item],
-        data: QueryDict | None = None,
-        *,
-        returned_only: bool = False,
+        self, declaration: Declaration, items: list[Item], data: QueryDict | None = None
     ) -> None:
+        super().__init__(data)
         self.declaration = declaration
         self.round = declaration.round
-        self.data = data
-        self.returned_only = returned_only
         self.fund_fields = declaration.fund_fields
         stored = {c.item_id: c for c in declaration.commitments.all()} if declaration.pk else {}
         self.stored = stored
-        self.rows: list[RowForm] = []
         for item in items:
             commitment = stored.get(item.pk)
-            initial = _display(RowValues.of(commitment)) if commitment else {}
-            self.rows.append(
-                RowForm(
-                    data,
-                    prefix=f"i{item.pk}",
-                    item=item,
-                    fund_fields=self.fund_fields,
-                    initial=initial,
-                )
+            row = RowForm(
+                data,
+                prefix=f"i{item.pk}",
+                item=item,
+                fund_fields=self.fund_fields,
+                initial=_display(RowValues.of(commitment)) if commitment else {},
             )
-        school = declaration.school
-        self.contacts = (
-            ContactForm(data, instance=school, required=False)
-            if school is not None and not returned_only
-            else None
+            row.commitment = commitment
+            self.rows.append(row)
+        self.contacts = self._contact_form(data)
+
+    def _contact_form(self, data: QueryDict | None) -> ContactForm | None:
+        school = self.declaration.school
+        return ContactForm(data, instance=school, required=False) if school is not None else None
+
+    @property
+    def other_page_message(self) -> str:
+        if self.declaration.school is None:
+            return "这个页面已过期，未保存。请刷新页面后重新填写。"
+        return (
+            "这个页面不是本校当前的承接任务表（可能是在其他账号下打开的旧页面），未保存。"
+            "请刷新页面后重新填写。"
         )
-        self.errors: list[str] = []
-        chosen = set(data.getlist("resubmit")) if data is not None else set()
-        for row in self.rows:
-            row.selected = str(row.item.pk) in chosen
-            row.commitment = stored.get(row.item.pk)
 
-    # -- what was posted -------------------------------------------------------------------
+    def target_pk(self) -> int | None:
+        return self.declaration.pk
 
-    def posted_version(self) -> int | None:
-        assert self.data is not None
-        return parse_id(self.data.get("version"))
+    def _others_well_formed(self) -> bool:
+        return self.contacts is None or self.contacts.is_valid()
 
-    def targets_this_declaration(self) -> bool:
-        """False when the page was for another unit's form (a tab left open under another
-        account): saving it here would mix two units' data."""
-        assert self.data is not None
-        posted = self.data.get("declaration", "")
-        return posted == str(self.declaration.pk or "new")
-
-    def unknown_items(self) -> list[str]:
-        """Item ids in the post that this form does not offer (forged, or an outdated page)."""
-        assert self.data is not None
-        offered = {str(row.item.pk) for row in self.rows}
-        found = {m.group(1) for key in self.data if (m := ROW_KEY.match(key))}
-        return sorted(found - offered)
-
-    def selected(self) -> list[int]:
-        """需修改的任务: the rows ticked for resubmission."""
-        assert self.data is not None
-        chosen = set(self.data.getlist("resubmit"))
-        return [row.item.pk for row in self.rows if str(row.item.pk) in chosen]
-
-    # -- validation ------------------------------------------------------------------------
-
-    def is_well_formed(self) -> bool:
-        """Every value parses and is in range; blanks are fine (保存's rule)."""
-        ok = all(row.is_valid() for row in self.rows)
-        if self.contacts is not None:
-            ok = self.contacts.is_valid() and ok
-        unknown = self.unknown_items()
-        if unknown:
-            self.errors.append(
-                "提交的数据包含本表没有的任务（项目），未保存。请刷新页面后重新填写。"
-            )
-            ok = False
-        return ok
-
-    def require_complete(self, rows: list[RowForm] | None = None) -> bool:
-        """提交's rule: contacts, at least one ticked row, and every ticked row complete."""
-        rows = self.rows if rows is None else rows
-        ok = all([row.require_complete() for row in rows])
-        if not self.returned_only and not any(row.values().undertaken for row in rows):
+    def _others_complete(self, rows: list[RowForm]) -> bool:
+        """Contacts, and at least one ticked row."""
+        ok = True
+        if not any(row.values().undertaken for row in rows):
             self.errors.append("请至少勾选一项要承接的任务。")
             ok = False
         if self.contacts is not None:
@@ -254,9 +346,6 @@ class CommitmentForm:
                     self.contacts.add_error(name, f"请填写{self.contacts.fields[name].label}。")
                     ok = False
         return ok
-
-    def row_values(self, rows: list[RowForm] | None = None) -> dict[int, RowValues]:
-        return {row.item.pk: row.values() for row in (self.rows if rows is None else rows)}
 
     def contact_values(self) -> Contacts | None:
         if self.contacts is None:
@@ -267,11 +356,8 @@ class CommitmentForm:
             data.get("contact_name", ""), data.get("office_phone", ""), data.get("mobile", "")
         )
 
-    def error_count(self) -> int:
-        count = len(self.errors) + sum(len(row.errors) for row in self.rows)
-        if self.contacts is not None:
-            count += len(self.contacts.errors)
-        return count
+    def _other_error_count(self) -> int:
+        return len(self.contacts.errors) if self.contacts is not None else 0
 
     # -- display ---------------------------------------------------------------------------
 
@@ -294,6 +380,39 @@ class CommitmentForm:
         """(name, label, value) of each funding column's total, in column order."""
         totals = self.summary()
         return [(name, label, totals[name]) for name, label in self.fund_fields]
+
+
+class ReturnedForm(CommitmentForm):
+    """需修改的任务: the returned items only, no contacts; 提交 sends the ticked ones back."""
+
+    incomplete_message = "提交未成功：勾选的任务还有未填写完整的项目（见标红处）。"
+    # The items stay returned whatever is saved; 提交 refused saves nothing, and the page keeps
+    # what was typed.
+    saves_when_incomplete = False
+
+    def __init__(
+        self, declaration: Declaration, items: list[Item], data: QueryDict | None = None
+    ) -> None:
+        super().__init__(declaration, items, data)
+        chosen = set(data.getlist("resubmit")) if data is not None else set()
+        for row in self.rows:
+            row.selected = str(row.key) in chosen
+
+    def _contact_form(self, data: QueryDict | None) -> ContactForm | None:
+        return None
+
+    def _others_complete(self, rows: list[RowForm]) -> bool:
+        return True
+
+    def selected(self) -> list[int]:
+        """The rows ticked for resubmission."""
+        return [row.key for row in self.rows if row.selected]
+
+    def submit_refusal(self) -> str | None:
+        chosen = [row for row in self.rows if row.selected]
+        if not chosen:
+            return "请在左侧勾选要提交的任务。"
+        return None if self.require_complete(chosen) else self.incomplete_message
 
 
 # -- the yearly report ------------------------------------------------------------------------
@@ -320,7 +439,7 @@ class DoneField(forms.IntegerField):
         return super().to_python(_normalise(value))
 
 
-class ReportRowForm(forms.Form):
+class ReportRowForm(TableRow):
     """One approved commitment's figures for the year."""
 
     progress = forms.ChoiceField(
@@ -356,6 +475,7 @@ class ReportRowForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.stored = stored or RowFigures()
         self.commitment = commitment
+        self.key = commitment.pk
         self.report = report
         self.earlier = earlier
         self.fund_names = report.fund_names(commitment)
@@ -378,6 +498,9 @@ class ReportRowForm(forms.Form):
             explanation=(data.get("explanation") or "").strip(),
             **{f"spent_{n}": data.get(f"spent_{n}") for n in self.fund_names},
         )
+
+    def stored_values(self) -> RowFigures:
+        return self.stored
 
     def require_complete(self) -> bool:
         messages = {
@@ -439,18 +562,30 @@ class ReportRowForm(forms.Form):
         return self.report.shortfall(self.commitment, self._shown(), self.earlier)
 
 
-class ReportForm:
-    """The whole yearly report: one ReportRowForm per approved commitment, and the version."""
+class ReportForm(RowTable[ReportRowForm]):
+    """The whole yearly report: one ReportRowForm per approved commitment, the file inputs (the
+    年度工作报告 and each row's 佐证材料) and the version."""
 
-    def __init__(self, report: UnitReport, data: QueryDict | None = None) -> None:
+    row_prefix = "r"
+    target_field = "report"
+    unknown_rows_message = "提交的数据包含不在本校已通过承接任务中的项目，未保存。请刷新页面。"
+    ANNUAL = "annual_report"
+
+    def __init__(
+        self,
+        report: UnitReport,
+        data: QueryDict | None = None,
+        files: MultiValueDict[str, UploadedFile] | None = None,
+    ) -> None:
+        super().__init__(data)
         self.report = report
-        self.data = data
+        self.files = files
+        self.taken: set[str] = set()
         commitments = list(report.approved_commitments())
         earlier = report.earlier_figures() if report.school_id else {}
         stored = (
             {r.commitment_id: r for r in report.rows.prefetch_related("files")} if report.pk else {}
         )
-        self.rows: list[ReportRowForm] = []
         for commitment in commitments:
             row = stored.get(commitment.pk)
             stored_figures = RowFigures.of(row) if row else None
@@ -465,41 +600,42 @@ class ReportForm:
             )
             form.files_list = list(row.files.all()) if row else []
             self.rows.append(form)
-        self.errors: list[str] = []
 
-    def posted_version(self) -> int | None:
-        assert self.data is not None
-        return parse_id(self.data.get("version"))
+    def target_pk(self) -> int | None:
+        return self.report.pk
 
-    def targets_this_report(self) -> bool:
-        assert self.data is not None
-        return self.data.get("report", "") == str(self.report.pk or "new")
-
-    def is_well_formed(self) -> bool:
-        assert self.data is not None
-        ok = all(row.is_valid() for row in self.rows)
-        offered = {str(row.commitment.pk) for row in self.rows}
-        found = {m.group(1) for key in self.data if (m := REPORT_KEY.match(key))}
-        if found - offered:
-            self.errors.append("提交的数据包含不在本校已通过承接任务中的项目，未保存。请刷新页面。")
-            ok = False
-        return ok
-
-    def require_complete(self) -> bool:
-        ok = all([row.require_complete() for row in self.rows])
+    def _others_complete(self, rows: list[ReportRowForm]) -> bool:
         if not self.report.annual_report:
             self.errors.append("请先上传年度工作报告，再提交。")
-            ok = False
-        return ok
+            return False
+        return True
 
-    def row_values(self) -> dict[int, RowFigures]:
-        return {row.commitment.pk: row.values() for row in self.rows}
+    # -- the file inputs -------------------------------------------------------------------
 
-    def error_count(self) -> int:
-        return len(self.errors) + sum(len(row.errors) for row in self.rows)
+    @staticmethod
+    def evidence_input(commitment_id: int) -> str:
+        return f"evidence-{commitment_id}"
 
+    def take_file(self, name: str) -> UploadedFile:
+        """The file chosen in input `name`, for the button that uploads it."""
+        upload = self.files.get(name) if self.files is not None else None
+        if upload is None:
+            raise InvalidInput("请选择要上传的文件。")
+        self.taken.add(name)
+        return upload
 
-REPORT_KEY = re.compile(r"^r(\d+)-")
+    def files_left_behind(self) -> list[str]:
+        """Files chosen in other inputs than the pressed button's: a file input cannot be
+        filled again, so the page names them instead of dropping them silently."""
+        if self.files is None:
+            return []
+        labels = {self.ANNUAL: "年度工作报告"}
+        labels.update({self.evidence_input(r.key): f"{r.item.code} 佐证材料" for r in self.rows})
+        return [
+            f"{label}“{display_name(upload.name or '')}”"
+            for name, label in labels.items()
+            if name not in self.taken and (upload := self.files.get(name)) is not None
+        ]
 
 
 def _display_figures(figures: RowFigures) -> dict[str, Any]:
@@ -507,13 +643,3 @@ def _display_figures(figures: RowFigures) -> dict[str, Any]:
         name: amount(value) if isinstance(value, Decimal) else value
         for name, value in asdict(figures).items()
     }
-
-
-class UploadForm(forms.Form):
-    """A file for the 年度工作报告 (no commitment) or for one row's 佐证材料."""
-
-    file = forms.FileField(
-        label="选择文件",
-        error_messages={"required": "请选择要上传的文件。", "empty": "文件是空的。"},
-    )
-    commitment = IdField(required=False)

@@ -13,12 +13,6 @@ urlpatterns = [
     path("school/province-contacts/", views.province_contacts, name="province_contacts"),
     path("school/reporting/", views.reporting, name="reporting"),
     path("school/reporting/<int:year_id>/", views.report, name="report"),
-    path("school/reporting/<int:year_id>/upload/", views.report_upload, name="report_upload"),
-    path(
-        "school/reporting/<int:year_id>/files/<int:file_id>/delete/",
-        views.report_file_delete,
-        name="report_file_delete",
-    ),
     path("files/annual/<int:report_id>/", views.annual_report_file, name="annual_file"),
     path("files/evidence/<int:file_id>/", views.evidence_file, name="evidence_file"),
     path("files/summary/<int:file_id>/", views.summary_file, name="summary_file"),

@@ -1,9 +1,12 @@
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from schools.access import PortalRequest, school_required
@@ -11,7 +14,7 @@ from schools.models import School
 from tasks.choices import DeclarationStatus, ItemScope, ReviewStatus
 from tasks.exports import school_workbook_response
 from tasks.files import display_name, open_file
-from tasks.forms import CommitmentForm, ReportForm, UploadForm
+from tasks.forms import CommitmentForm, ReportForm, ReturnedForm, RowTable
 from tasks.models import (
     Commitment,
     Declaration,
@@ -24,6 +27,7 @@ from tasks.models import (
 )
 from tasks.transitions import TransitionError, beijing_today
 from tizhi.lib.http import client_ip
+from tizhi.lib.text import parse_id
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
@@ -132,69 +136,162 @@ def commitments(request: PortalRequest) -> HttpResponse:
         if declaration.status == DeclarationStatus.SUBMITTED or not round_.is_open():
             return _preview_page(request, declaration)
         return _form_page(request, CommitmentForm(declaration, declaration.form_items()))
-
-    action = request.POST.get("action")
-    if action not in {"save", "submit"}:
-        return HttpResponseBadRequest("未知的操作。".encode())
     if declaration.status == DeclarationStatus.SUBMITTED:
         # A second click on 提交, the back button, or a tab left open: nothing changes.
         return _preview_page(request, declaration, 409, "本表已提交，本次操作没有做任何更改。")
     form = CommitmentForm(declaration, declaration.form_items(), request.POST)
-    outcome = post_commitment_form(
+    return post_declaration_form(
         request,
         form,
-        action,
-        other_page="这个页面不是本校当前的承接任务表（可能是在其他账号下打开的旧页面），"
-        "未保存。请刷新页面后重新填写。",
+        submitted="已提交，等待省厅审核。",
+        page=lambda status, error: _form_page(request, form, status, error),
+        success_url=reverse("tasks:commitments"),
     )
-    if outcome.done:
-        messages.success(request, "已保存。" if action == "save" else "已提交，等待省厅审核。")
-        return redirect("tasks:commitments")
-    return _form_page(request, form, outcome.status, outcome.error)
 
 
-@dataclass
-class PostOutcome:
-    """What became of a posted commitment form: done, or a status and the message to show."""
+# -- the one POST path of the row tables ------------------------------------------------------
 
-    done: bool
-    status: int = 200
-    error: str | None = None
+NOT_UNDERSTOOD = "未知的操作，未保存。请刷新页面后重试。"
 
 
-def post_commitment_form(
-    request: PortalRequest, form: CommitmentForm, action: str, other_page: str
-) -> PostOutcome:
-    """保存 or 提交 a commitment form (a school's or the province's own), the views' one path.
+@dataclass(frozen=True)
+class FileAction:
+    """A button of a row-table page that changes a file once what is typed has been saved.
 
-    A post whose version or declaration does not match is refused (`other_page` says why);
-    malformed values save nothing; 提交 with something missing saves the draft and marks it.
+    `run` gets the id the button names (None for a button that names none), does it through a
+    model method (raising TransitionError when refused) and says what it did; `not_done` is
+    what the page says when it did not happen.
     """
-    declaration = form.declaration
+
+    run: Callable[[int | None], str]
+    not_done: str
+    names_target: bool = True
+
+
+def post_row_table(
+    request: PortalRequest,
+    form: RowTable[Any],
+    *,
+    save: Callable[[int], object],
+    submit: Callable[[int], object],
+    done: Mapping[str, str],
+    page: Callable[[int, str | None], HttpResponse],
+    success_url: str,
+    files: Mapping[str, FileAction] | None = None,
+) -> HttpResponse:
+    """The one POST path of the row-table pages (承接任务, 需修改的任务, 省级承接, 年度绩效).
+
+    The pressed button is `action`: "save", "submit", or a file action "<name>[:<id>]". Each
+    page passes its model calls (`save` and `submit` get the posted version) and how to show
+    itself again (`page(status, error)`). Whatever happens, nothing typed is lost: a refusal
+    shows the page again with the typed values, and a file action first saves what is typed.
+    """
+    action = request.POST.get("action", "")
+    name, colon, raw = action.partition(":")
+    file_action = (files or {}).get(name)
+    target = parse_id(raw) if colon else None
+    not_done = f"，{file_action.not_done}" if file_action else ""
+    if file_action is None and action not in {"save", "submit"}:
+        return _refused(form, page, 400, NOT_UNDERSTOOD)
+    if file_action is not None and (target is not None) != file_action.names_target:
+        return _refused(form, page, 400, NOT_UNDERSTOOD)
     version = form.posted_version()
-    if version is None or not form.targets_this_declaration():
-        return PostOutcome(False, 403 if version is not None else 400, other_page)
+    if version is None or not form.targets_this_page():
+        status = 400 if version is None else 403
+        also = f"{file_action.not_done}。" if file_action else ""
+        return _refused(form, page, status, f"{form.other_page_message}{also}")
     if not form.is_well_formed():
-        return PostOutcome(False, 400, "有填写错误，未保存。请按标红的提示修改后再保存。")
-    by, rows, contacts, ip = (
-        request.user,
-        form.row_values(),
-        form.contact_values(),
-        client_ip(request),
-    )
+        return _refused(form, page, 400, f"有填写错误，未保存{not_done}。请按标红的提示修改。")
+    if file_action is not None:
+        return _save_then_file(request, form, version, save, file_action, target, page, success_url)
     try:
-        if action == "submit" and form.require_complete():
-            declaration.submit(by=by, rows=rows, contacts=contacts, version=version, ip=ip)
-            return PostOutcome(True)
-        declaration.save_draft(by=by, rows=rows, contacts=contacts, version=version, ip=ip)
+        if action == "save":
+            save(version)
+            return _done(request, form, done["save"], success_url)
+        refusal = form.submit_refusal()
+        if refusal is None:
+            submit(version)
+            return _done(request, form, done["submit"], success_url)
+        if not form.saves_when_incomplete:
+            return _refused(form, page, 400, refusal)
+        save(version)
     except TransitionError as exc:
-        return PostOutcome(False, exc.status, exc.message)
-    if action == "submit":
-        # Not complete: what was typed is kept as the draft, the missing fields are marked.
-        return PostOutcome(
-            False, 400, "提交未成功：还有未填写完整的项目（见标红处）。已填写的内容已保存为草稿。"
-        )
-    return PostOutcome(True)
+        return _refused(form, page, exc.status, exc.message)
+    return page(400, f"{refusal}已填写的内容已保存为草稿。{_left_behind(form)}")
+
+
+def _save_then_file(
+    request: PortalRequest,
+    form: RowTable[Any],
+    version: int,
+    save: Callable[[int], object],
+    file_action: FileAction,
+    target: int | None,
+    page: Callable[[int, str | None], HttpResponse],
+    success_url: str,
+) -> HttpResponse:
+    """A file button: save what is typed (when it differs from what is stored), then the file
+    action. A refused save does not touch the file; a refused file keeps the save."""
+    saved = form.has_changes()
+    if saved:
+        try:
+            save(version)
+        except TransitionError as exc:
+            return _refused(form, page, exc.status, f"{exc.message}{file_action.not_done}。")
+    try:
+        message = file_action.run(target)
+    except TransitionError as exc:
+        kept = "已填写的内容已保存，但" if saved else ""
+        return page(exc.status, f"{kept}{file_action.not_done}：{exc.message}{_left_behind(form)}")
+    return _done(request, form, f"已保存填写的内容。{message}" if saved else message, success_url)
+
+
+def _refused(
+    form: RowTable[Any], page: Callable[[int, str | None], HttpResponse], status: int, error: str
+) -> HttpResponse:
+    """The page again with what was typed, none of it saved."""
+    form.unsaved = True
+    return page(status, f"{error}{_left_behind(form)}")
+
+
+def _done(request: PortalRequest, form: RowTable[Any], message: str, url: str) -> HttpResponse:
+    messages.success(request, message)
+    left = _left_behind(form)
+    if left:
+        messages.warning(request, left)
+    return redirect(url)
+
+
+def _left_behind(form: RowTable[Any]) -> str:
+    chosen = form.files_left_behind()
+    if not chosen:
+        return ""
+    return f"以下所选文件没有上传：{'、'.join(chosen)}。请重新选择，再点击其旁边的“上传”。"
+
+
+def post_declaration_form(
+    request: PortalRequest,
+    form: CommitmentForm,
+    *,
+    submitted: str,
+    page: Callable[[int, str | None], HttpResponse],
+    success_url: str,
+) -> HttpResponse:
+    """保存 or 提交 a declaration's form: a school's 承接任务 or the province's 省级承接."""
+    declaration, by, ip = form.declaration, request.user, client_ip(request)
+    return post_row_table(
+        request,
+        form,
+        save=lambda version: declaration.save_draft(
+            by=by, rows=form.row_values(), contacts=form.contact_values(), version=version, ip=ip
+        ),
+        submit=lambda version: declaration.submit(
+            by=by, rows=form.row_values(), contacts=form.contact_values(), version=version, ip=ip
+        ),
+        done={"save": "已保存。", "submit": submitted},
+        page=page,
+        success_url=success_url,
+    )
 
 
 @school_required
@@ -230,40 +327,25 @@ def returned(request: PortalRequest) -> HttpResponse:
         else []
     )
     if request.method == "GET":
-        form = CommitmentForm(declaration, items, returned_only=True)
-        return _returned_page(request, form)
-    action = request.POST.get("action")
-    if action not in {"save", "submit"}:
-        return HttpResponseBadRequest("未知的操作。".encode())
-    form = CommitmentForm(declaration, items, request.POST, returned_only=True)
-    version = form.posted_version()
-    if version is None or not form.targets_this_declaration():
-        return _returned_page(
-            request, form, 400, "这个页面已过期或不属于本校，未保存。请刷新页面后重新填写。"
-        )
-    if not form.is_well_formed():
-        return _returned_page(request, form, 400, "有填写错误，未保存。请按标红的提示修改。")
+        return _returned_page(request, ReturnedForm(declaration, items))
+    form = ReturnedForm(declaration, items, request.POST)
     by, ip = request.user, client_ip(request)
-    try:
-        if action == "save":
-            declaration.save_returned(by=by, rows=form.row_values(), version=version, ip=ip)
-            messages.success(request, "已保存。修改完成后请勾选任务并点击“提交”。")
-            return redirect("tasks:returned")
-        selected = form.selected()
-        chosen_rows = [row for row in form.rows if row.item.pk in selected]
-        if not selected:
-            return _returned_page(request, form, 400, "请在左侧勾选要提交的任务。")
-        if not form.require_complete(chosen_rows):
-            return _returned_page(
-                request, form, 400, "提交未成功：勾选的任务还有未填写完整的项目（见标红处）。"
-            )
-        declaration.resubmit(
-            by=by, rows=form.row_values(), selected=selected, version=version, ip=ip
-        )
-    except TransitionError as exc:
-        return _returned_page(request, form, exc.status, exc.message)
-    messages.success(request, "已重新提交，等待省厅审核。")
-    return redirect("tasks:returned")
+    return post_row_table(
+        request,
+        form,
+        save=lambda version: declaration.save_returned(
+            by=by, rows=form.row_values(), version=version, ip=ip
+        ),
+        submit=lambda version: declaration.resubmit(
+            by=by, rows=form.row_values(), selected=form.selected(), version=version, ip=ip
+        ),
+        done={
+            "save": "已保存。修改完成后请勾选任务并点击“提交”。",
+            "submit": "已重新提交，等待省厅审核。",
+        },
+        page=lambda status, error: _returned_page(request, form, status, error),
+        success_url=reverse("tasks:returned"),
+    )
 
 
 def _returned_page(
@@ -348,7 +430,6 @@ def _report_page(
             "year": report.reporting_year,
             "editable": report.can_edit(request.user),
             "error": error,
-            "upload_form": UploadForm(),
         },
         status=status,
     )
@@ -357,72 +438,55 @@ def _report_page(
 @school_required
 @require_http_methods(["GET", "POST"])
 def report(request: PortalRequest, year_id: int) -> HttpResponse:
-    """One year's report: a block per approved commitment, 保存 and 提交."""
+    """One year's report: a block per approved commitment, 保存 and 提交, and the file buttons
+    (年度工作报告, each row's 佐证材料 and 删除), all in the one form so that every button posts
+    what is typed."""
     unit_report = _report_for(request, year_id)
     if request.method == "GET":
         return _report_page(request, ReportForm(unit_report))
-    action = request.POST.get("action")
-    if action not in {"save", "submit"}:
-        return HttpResponseBadRequest("未知的操作。".encode())
-    form = ReportForm(unit_report, request.POST)
-    version = form.posted_version()
-    if version is None or not form.targets_this_report():
-        return _report_page(
-            request, form, 400, "这个页面已过期或不属于本校，未保存。请刷新页面后重新填写。"
-        )
-    if not form.is_well_formed():
-        return _report_page(request, form, 400, "有填写错误，未保存。请按标红的提示修改后再保存。")
+    form = ReportForm(unit_report, request.POST, request.FILES)
     by, ip = request.user, client_ip(request)
-    try:
-        if action == "submit" and form.require_complete():
-            unit_report.submit(by=by, rows=form.row_values(), version=version, ip=ip)
-            messages.success(request, "年度绩效已提交，等待省级评价。")
-            return redirect("tasks:report", year_id=year_id)
-        unit_report.save_draft(by=by, rows=form.row_values(), version=version, ip=ip)
-    except TransitionError as exc:
-        return _report_page(request, form, exc.status, exc.message)
-    if action == "submit":
-        return _report_page(
-            request, form, 400, "提交未成功：还有未填写完整的项目（见标红处）。已填写的内容已保存。"
-        )
-    messages.success(request, "已保存。")
-    return redirect("tasks:report", year_id=year_id)
+    return post_row_table(
+        request,
+        form,
+        save=lambda version: unit_report.save_draft(
+            by=by, rows=form.row_values(), version=version, ip=ip
+        ),
+        submit=lambda version: unit_report.submit(
+            by=by, rows=form.row_values(), version=version, ip=ip
+        ),
+        done={"save": "已保存。", "submit": "年度绩效已提交，等待省级评价。"},
+        page=lambda status, error: _report_page(request, form, status, error),
+        success_url=reverse("tasks:report", args=[year_id]),
+        files=_report_files(request, form),
+    )
 
 
-@school_required
-@require_POST
-def report_upload(request: PortalRequest, year_id: int) -> HttpResponse:
-    """Upload the 年度工作报告 or a row's 佐证材料."""
-    unit_report = _report_for(request, year_id)
-    form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        error = "；".join(str(e) for errors in form.errors.values() for e in errors)
-        return _report_page(request, ReportForm(unit_report), 400, error)
-    upload = form.cleaned_data["file"]
-    by, ip = request.user, client_ip(request)
-    try:
-        if form.cleaned_data["commitment"]:
-            unit_report.add_evidence(
-                by=by, commitment_id=form.cleaned_data["commitment"], upload=upload, ip=ip
-            )
-        else:
-            unit_report.attach_annual_report(by=by, upload=upload, ip=ip)
-    except TransitionError as exc:
-        return _report_page(request, ReportForm(unit_report), exc.status, exc.message)
-    messages.success(request, f"已上传“{display_name(upload.name or '')}”。")
-    return redirect("tasks:report", year_id=year_id)
+def _report_files(request: PortalRequest, form: ReportForm) -> dict[str, FileAction]:
+    """The 年度绩效 page's file buttons: "annual", "evidence:<commitment>", "delete:<file>"."""
+    unit_report, by, ip = form.report, request.user, client_ip(request)
 
+    def annual(_none: int | None) -> str:
+        upload = form.take_file(form.ANNUAL)
+        unit_report.attach_annual_report(by=by, upload=upload, ip=ip)
+        return f"已上传“{display_name(upload.name or '')}”。"
 
-@school_required
-@require_POST
-def report_file_delete(request: PortalRequest, year_id: int, file_id: int) -> HttpResponse:
-    unit_report = _report_for(request, year_id)
-    try:
-        unit_report.remove_evidence(by=request.user, evidence_id=file_id, ip=client_ip(request))
-    except TransitionError as exc:
-        return _report_page(request, ReportForm(unit_report), exc.status, exc.message)
-    messages.success(request, "已删除佐证材料。")
-    return redirect("tasks:report", year_id=year_id)
+    def evidence(commitment_id: int | None) -> str:
+        assert commitment_id is not None  # post_row_table checks that the button names one
+        upload = form.take_file(form.evidence_input(commitment_id))
+        unit_report.add_evidence(by=by, commitment_id=commitment_id, upload=upload, ip=ip)
+        return f"已上传“{display_name(upload.name or '')}”。"
+
+    def delete(file_id: int | None) -> str:
+        assert file_id is not None
+        unit_report.remove_evidence(by=by, evidence_id=file_id, ip=ip)
+        return "已删除佐证材料。"
+
+    return {
+        "annual": FileAction(annual, "文件未上传", names_target=False),
+        "evidence": FileAction(evidence, "文件未上传"),
+        "delete": FileAction(delete, "佐证材料未删除"),
+    }
 
 
 # -- files: served only to those allowed ------------------------------------------------------

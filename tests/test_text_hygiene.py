@@ -219,15 +219,16 @@ def test_control_characters_typed_or_imported_never_reach_a_stored_row_or_an_exp
     first, second = declaration.commitments.order_by("item__task__number", "item__sub_number")
     review = f"/province/schools/{added.code}/review/"
     response = admin.post(
-        review, {"commitment": str(second.pk), "action": "return", "comment": typed("请", "核实")}
+        review, {"action": f"return:{second.pk}", f"comment-{second.pk}": typed("请", "核实")}
     )
     assert response.status_code == 302
     second.refresh_from_db()
     assert second.comment == lines("请", "核实")
-    assert admin.post(review, {"commitment": str(first.pk), "action": "approve"}).status_code == 302
+    assert admin.post(review, {"action": f"approve:{first.pk}"}).status_code == 302
     other = school_in_state(shanxi, round_, "submitted", User.objects.get(username="sxadmin"))
     response = admin.post(
-        f"/province/schools/{other.code}/reopen/", {"reason": typed("学校", "申请修改")}
+        f"/province/schools/{other.code}/review/",
+        {"action": "reopen", "reason": typed("学校", "申请修改")},
     )
     assert response.status_code == 302
     event = AuditEvent.objects.get(school=other, action=AuditAction.REOPEN)
@@ -271,7 +272,10 @@ def test_control_characters_typed_or_imported_never_reach_a_stored_row_or_an_exp
     year = ReportingYear.objects.create(plan_id=1, year=2023, deadline=today + timedelta(days=10))
     base = f"/school/reporting/{year.pk}/"
     upload = SimpleUploadedFile("年报.pdf", PDF)
-    assert school.post(base + "upload/", {"file": upload, "commitment": ""}).status_code == 302
+    response = school.post(
+        base, {"action": "annual", "report": "new", "version": "0", "annual_report": upload}
+    )
+    assert response.status_code == 302
     report = UnitReport.objects.get(school=added, reporting_year=year)
 
     def report_post(action: str) -> dict[str, str]:
@@ -294,7 +298,7 @@ def test_control_characters_typed_or_imported_never_reach_a_stored_row_or_an_exp
     row = ReportRow.objects.get(report=report)
     assert (row.narrative, row.explanation) == (lines("按计划", "推进"), lines("资金", "未到位"))
     unit = f"/province/reporting/{year.pk}/schools/{added.code}/"
-    response = admin.post(unit + "return/", {"comment": typed("请补充", "材料")})
+    response = admin.post(unit + "return/", {"return_comment": typed("请补充", "材料")})
     assert response.status_code == 302
     report.refresh_from_db()
     assert (report.status, report.return_comment) == (

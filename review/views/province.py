@@ -19,7 +19,7 @@ from review.figures.province import (
 )
 from review.figures.reporting import status_counts as reporting_status_counts
 from review.figures.reporting import units as reporting_units
-from review.forms import ImportForm, ReasonForm, RoundForm, SchoolAddForm
+from review.forms import ImportForm, ReasonForm, RoundForm, SchoolAddForm, TypedReview
 from schools.access import PortalRequest, province_required
 from schools.choices import SchoolKind
 from schools.imports import import_schools
@@ -27,9 +27,9 @@ from schools.models import Province, School, SchoolImportError, SchoolRow, User
 from tasks.choices import FUND_FIELDS, DeclarationStatus, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
 from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
-from tasks.transitions import TransitionError, beijing_today
-from tasks.views import post_commitment_form
-from tizhi.lib.http import RefusedRequest, client_ip, search_text
+from tasks.transitions import InvalidInput, InvalidState, TransitionError, beijing_today
+from tasks.views import post_declaration_form
+from tizhi.lib.http import client_ip, search_text
 from tizhi.lib.text import parse_id
 
 PAGE_SIZE = 50
@@ -305,14 +305,21 @@ def _review_page(
     school: School,
     status: int = 200,
     error: str | None = None,
+    typed: TypedReview | None = None,
     reason_form: ReasonForm | None = None,
     readonly: bool = False,
 ) -> HttpResponse:
-    """The review page; after a refused action it keeps what the admin typed. The ministry
-    opens it read-only."""
+    """The review page, with what the admin typed and has not sent (after a refused action, or
+    kept across the redirect after another button). The ministry opens it read-only."""
+    typed = typed or TypedReview()
     round_ = Round.current_for(school.province_id)
     declaration = Declaration.for_school(school, round_) if round_ else None
-    rows, events, summaries = [], [], []
+    reviewable = (
+        not readonly
+        and declaration is not None
+        and declaration.status == DeclarationStatus.SUBMITTED
+    )
+    rows, events, summaries, unplaced = [], [], [], []
     if declaration is not None and declaration.pk:
         names = [name for name, _label in declaration.fund_fields]
         for c in (
@@ -320,7 +327,11 @@ def _review_page(
             .select_related("item")
             .order_by("item__task__number", "item__sub_number")
         ):
-            rows.append((c, [getattr(c, n) for n in names]))
+            comment = typed.comments.get(c.pk, "")
+            if comment and not (reviewable and c.review_status == ReviewStatus.PENDING):
+                # Its row no longer has a comment box (someone reviewed it meanwhile).
+                unplaced.append((c.item.code, comment))
+            rows.append((c, [getattr(c, n) for n in names], comment))
         events = list(AuditEvent.objects.for_subject(declaration).order_by("-at", "-pk"))
         for label, approved in (("意向承接", False), ("已通过", True)):
             sums = declaration.summary(approved)
@@ -335,15 +346,13 @@ def _review_page(
             "rows": rows,
             "events": events,
             "summaries": summaries,
-            "reviewable": not readonly
-            and declaration is not None
-            and declaration.status == DeclarationStatus.SUBMITTED,
+            "reviewable": reviewable,
             "readonly": readonly,
-            "has_pending": any(c.review_status == ReviewStatus.PENDING for c, _v in rows),
-            "reason_form": reason_form or ReasonForm(),
+            "has_pending": any(c.review_status == ReviewStatus.PENDING for c, _v, _t in rows),
+            "reason_form": reason_form or ReasonForm(initial={"reason": typed.reason}),
+            "typed": typed,
+            "unplaced": unplaced,
             "error": error,
-            "posted_commitment": parse_id(request.POST.get("commitment")),
-            "posted_comment": request.POST.get("comment", ""),
         },
         status=status,
     )
@@ -352,79 +361,110 @@ def _review_page(
 @province_required
 def school_review(request: PortalRequest, code: str) -> HttpResponse:
     """A school's declaration with a control per item, and its timeline."""
-    return _review_page(request, _school(request, code))
+    school = _school(request, code)
+    return _review_page(request, school, typed=TypedReview.take(request.session, school.code))
+
+
+ROW_ACTIONS = {"approve", "return", "undo"}
 
 
 @province_required
 @require_POST
-def review_item(request: PortalRequest, code: str) -> HttpResponse:
-    """通过 / 退回修改 / 撤销审核 of one item."""
+def review(request: PortalRequest, code: str) -> HttpResponse:
+    """The review page's one form. Its buttons name the action and the item: "approve:<id>",
+    "return:<id>", "undo:<id>", "approve_all", "reopen". Every button posts all that is typed,
+    so a comment typed in one row survives a button pressed in another."""
     school = _school(request, code)
-    pk = parse_id(request.POST.get("commitment"))
+    typed = TypedReview.from_post(request.POST)
+    verb, colon, raw = request.POST.get("action", "").partition(":")
+    reason_form = ReasonForm(request.POST) if verb == "reopen" else None
+    try:
+        if verb in ROW_ACTIONS and colon:
+            done, anchor = _review_item(request, school, verb, parse_id(raw), typed)
+        elif verb == "approve_all" and not colon:
+            done, anchor = _approve_all(request, school, typed), ""
+        elif verb == "reopen" and not colon and reason_form is not None:
+            done, anchor = _reopen(request, school, reason_form, typed), ""
+        else:
+            return _review_page(request, school, 400, "未知的操作。", typed)
+    except TransitionError as exc:
+        return _review_page(request, school, exc.status, exc.message, typed, reason_form)
+    typed.keep(request.session, school.code)
+    messages.success(request, done)
+    return redirect(reverse("review:school_review", args=[school.code]) + anchor)
+
+
+def _review_item(
+    request: PortalRequest, school: School, verb: str, pk: int | None, typed: TypedReview
+) -> tuple[str, str]:
+    """通过 / 退回修改 / 撤销审核 of one item; the message and the row to go back to."""
     if pk is None:
-        raise RefusedRequest("没有指定要审核的任务，或页面数据有误。请刷新页面后重试。")
+        raise InvalidInput("缺少要审核的任务，或页面数据有误。请刷新页面后重试。")
     commitment = get_object_or_404(
         Commitment.objects.select_related("item", "declaration"),
         pk=pk,
         declaration__school=school,
         declaration__round__province=_province(request),
     )
-    action = request.POST.get("action")
+    code, comment = commitment.item.code, typed.comments.get(pk, "")
     by, ip = request.user, client_ip(request)
-    try:
-        if action == "approve":
-            commitment.approve(by=by, ip=ip)
-            done = "已通过"
-        elif action == "return":
-            commitment.return_for_changes(by=by, comment=request.POST.get("comment", ""), ip=ip)
-            done = "已退回修改"
-        elif action == "undo":
-            commitment.undo_review(by=by, ip=ip)
-            done = "已撤销审核"
-        else:
-            return HttpResponseBadRequest("未知的操作。".encode())
-    except TransitionError as exc:
-        return _review_page(request, school, exc.status, exc.message)
-    messages.success(request, f"{commitment.item.code} {done}。")
-    return redirect(reverse("review:school_review", args=[school.code]) + f"#c{commitment.pk}")
+    if verb == "approve":
+        if comment:
+            raise InvalidInput(
+                f"{code} 填写了修改意见。如要退回，请点击该行的“退回修改”；"
+                "如要通过，请先清空该行的修改意见。"
+            )
+        commitment.approve(by=by, ip=ip)
+        done = "已通过"
+    elif verb == "return":
+        commitment.return_for_changes(by=by, comment=comment, ip=ip)
+        typed.comments.pop(pk, None)
+        done = "已退回修改"
+    else:
+        commitment.undo_review(by=by, ip=ip)
+        done = "已撤销审核"
+    return f"{code} {done}。", f"#c{commitment.pk}"
 
 
-@province_required
-@require_POST
-def approve_all(request: PortalRequest, code: str) -> HttpResponse:
-    school = _school(request, code)
-    round_ = _round(request)
-    declaration = Declaration.objects.filter(round=round_, school=school).first()
-    if declaration is None:
-        return _review_page(request, school, 409, "该学校尚未填报。")
-    try:
-        count = declaration.approve_all(by=request.user, ip=client_ip(request))
-    except TransitionError as exc:
-        return _review_page(request, school, exc.status, exc.message)
-    messages.success(request, f"已通过全部 {count} 项待审核任务。")
-    return redirect("review:school_review", code=school.code)
+def _declaration(request: PortalRequest, school: School) -> Declaration:
+    found = Declaration.objects.filter(round=_round(request), school=school).first()
+    if found is None:
+        raise InvalidState("该学校尚未填报。")
+    return found
 
 
-@province_required
-@require_POST
-def reopen(request: PortalRequest, code: str) -> HttpResponse:
-    """退回学校重新填报, at the school's request."""
-    school = _school(request, code)
-    round_ = _round(request)
-    declaration = Declaration.objects.filter(round=round_, school=school).first()
-    form = ReasonForm(request.POST)
-    if declaration is None:
-        return _review_page(request, school, 409, "该学校尚未填报。")
-    if not form.is_valid():
-        return _review_page(request, school, 400, "请填写退回原因（不超过500字）。", form)
-    try:
-        declaration.reopen(
-            by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
+def _approve_all(request: PortalRequest, school: School, typed: TypedReview) -> str:
+    declaration = _declaration(request, school)
+    # An item with a comment typed for it was about to be returned: 全部通过 must not approve
+    # it and drop the comment.
+    commented = [
+        c.item.code
+        for c in declaration.commitments.filter(
+            pk__in=list(typed.comments), review_status=ReviewStatus.PENDING
         )
-    except TransitionError as exc:
-        return _review_page(request, school, exc.status, exc.message, form)
-    messages.success(request, "已退回学校重新填报，学校可以修改后重新提交。")
-    return redirect("review:school_review", code=school.code)
+        .select_related("item")
+        .order_by("item__task__number", "item__sub_number")
+    ]
+    if commented:
+        raise InvalidInput(
+            f"{'、'.join(commented)} 填写了修改意见但尚未退回。请先点击这些任务的“退回修改”，"
+            "或清空修改意见后再点击“全部通过”。"
+        )
+    count = declaration.approve_all(by=request.user, ip=client_ip(request))
+    return f"已通过全部 {count} 项待审核任务。"
+
+
+def _reopen(request: PortalRequest, school: School, form: ReasonForm, typed: TypedReview) -> str:
+    """退回学校重新填报, at the school's request."""
+    declaration = _declaration(request, school)
+    if not form.is_valid():
+        raise InvalidInput("请填写退回原因（不超过500字）。")
+    declaration.reopen(by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request))
+    # The items are the school's to edit again: comments typed for them no longer apply.
+    dropped = "各任务填写的修改意见没有发送。" if typed.comments else ""
+    typed.comments.clear()
+    typed.reason = ""
+    return f"已退回学校重新填报，学校可以修改后重新提交。{dropped}"
 
 
 # -- 省级承接 ----------------------------------------------------------------------------------
@@ -497,18 +537,16 @@ def own(request: PortalRequest) -> HttpResponse:
             return _own_preview(request, declaration, exc.status, exc.message)
         messages.success(request, "已撤回，可以继续修改。")
         return redirect("review:own")
-    if action not in {"save", "submit"}:
-        return HttpResponseBadRequest("未知的操作。".encode())
     if declaration.status == DeclarationStatus.SUBMITTED:
         return _own_preview(request, declaration, 409, "省级承接已提交，本次操作没有做任何更改。")
     form = CommitmentForm(declaration, declaration.form_items(), request.POST)
-    outcome = post_commitment_form(
-        request, form, action, other_page="这个页面已过期，未保存。请刷新页面后重新填写。"
+    return post_declaration_form(
+        request,
+        form,
+        submitted="省级承接已提交。",
+        page=lambda status, error: _own_page(request, form, status, error),
+        success_url=reverse("review:own"),
     )
-    if outcome.done:
-        messages.success(request, "已保存。" if action == "save" else "省级承接已提交。")
-        return redirect("review:own")
-    return _own_page(request, form, outcome.status, outcome.error)
 
 
 # -- export -----------------------------------------------------------------------------------

@@ -174,6 +174,8 @@ def _report_page(
             "reviewable": not readonly and report.status == ReportStatus.SUBMITTED,
             "readonly": readonly,
             "error": error,
+            # Shown again after a refused 评价 or 退回: what is in the boxes was not sent.
+            "typed": request.method == "POST",
         },
         status=status,
     )
@@ -190,13 +192,26 @@ def province_report(request: PortalRequest, year_id: int, code: str) -> HttpResp
     return _report_page(request, _school_report(request, year_id, code))
 
 
+def _typed_evaluation(request: PortalRequest) -> EvaluationForm:
+    """The 评价 box as typed, shown again when 退回修改 was refused."""
+    data = request.POST
+    return EvaluationForm(
+        initial={"grade": data.get("grade", ""), "comment": data.get("comment", "")}
+    )
+
+
+def _typed_return(request: PortalRequest) -> ReportReturnForm:
+    """The 退回修改 box as typed, shown again when 评价 was refused."""
+    return ReportReturnForm(initial={"return_comment": request.POST.get("return_comment", "")})
+
+
 @province_required
 @require_http_methods(["POST"])
 def province_evaluate(request: PortalRequest, year_id: int, code: str) -> HttpResponse:
     report = _school_report(request, year_id, code)
-    form = EvaluationForm(request.POST)
+    form, other = EvaluationForm(request.POST), _typed_return(request)
     if not form.is_valid():
-        return _report_page(request, report, 400, "请选择评价等级并填写评价意见。", evaluation=form)
+        return _report_page(request, report, 400, "请选择评价等级并填写评价意见。", form, other)
     try:
         report.evaluate(
             by=request.user,
@@ -205,7 +220,7 @@ def province_evaluate(request: PortalRequest, year_id: int, code: str) -> HttpRe
             ip=client_ip(request),
         )
     except TransitionError as exc:
-        return _report_page(request, report, exc.status, exc.message, evaluation=form)
+        return _report_page(request, report, exc.status, exc.message, form, other)
     messages.success(request, f"已评价：{Grade(report.grade).label}。")
     return redirect("review:reporting_province_report", year_id=year_id, code=code)
 
@@ -214,15 +229,15 @@ def province_evaluate(request: PortalRequest, year_id: int, code: str) -> HttpRe
 @require_http_methods(["POST"])
 def province_return(request: PortalRequest, year_id: int, code: str) -> HttpResponse:
     report = _school_report(request, year_id, code)
-    form = ReportReturnForm(request.POST)
+    form, other = ReportReturnForm(request.POST), _typed_evaluation(request)
     if not form.is_valid():
-        return _report_page(request, report, 400, "请填写退回意见。", return_form=form)
+        return _report_page(request, report, 400, "请填写退回意见。", other, form)
     try:
         report.return_for_changes(
-            by=request.user, comment=form.cleaned_data["comment"], ip=client_ip(request)
+            by=request.user, comment=form.cleaned_data["return_comment"], ip=client_ip(request)
         )
     except TransitionError as exc:
-        return _report_page(request, report, exc.status, exc.message, return_form=form)
+        return _report_page(request, report, exc.status, exc.message, other, form)
     messages.success(request, "已退回单位修改。")
     return redirect("review:reporting_province_report", year_id=year_id, code=code)
 

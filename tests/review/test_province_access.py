@@ -56,13 +56,13 @@ def other_province_posts(henan):
     code = henan["school"].code
     commitment = Commitment.objects.filter(declaration__school=henan["school"]).first()
     return [
-        (f"/province/schools/{code}/review/", {"commitment": commitment.pk, "action": "approve"}),
+        (f"/province/schools/{code}/review/", {"action": f"approve:{commitment.pk}"}),
         (
             f"/province/schools/{code}/review/",
-            {"commitment": commitment.pk, "action": "return", "comment": "x"},
+            {"action": f"return:{commitment.pk}", f"comment-{commitment.pk}": "x"},
         ),
-        (f"/province/schools/{code}/approve-all/", {}),
-        (f"/province/schools/{code}/reopen/", {"reason": "x"}),
+        (f"/province/schools/{code}/review/", {"action": "approve_all"}),
+        (f"/province/schools/{code}/review/", {"action": "reopen", "reason": "x"}),
         (f"/province/accounts/{code}/reset-password/", {}),
         (f"/province/accounts/{code}/active/", {"active": "0"}),
     ]
@@ -87,7 +87,7 @@ def test_another_provinces_commitment_through_an_own_school_url(
     for action in ("approve", "return", "undo"):
         response = client.post(
             f"/province/schools/{own.code}/review/",
-            {"commitment": foreign.pk, "action": action, "comment": "x"},
+            {"action": f"{action}:{foreign.pk}", f"comment-{foreign.pk}": "x"},
         )
         assert response.status_code == 404
     assert state() == before

@@ -2,6 +2,7 @@
 with figures worked out by hand."""
 
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -130,7 +131,7 @@ def test_province_evaluates_and_returns(data):
     html = client.get(url).content.decode()
     assert "评价本年度绩效" in html and "年报.pdf" in html and "按计划推进" in html
     assert client.post(url + "evaluate/", {"grade": "", "comment": ""}).status_code == 400
-    response = client.post(url + "return/", {"comment": "请补充佐证材料"})
+    response = client.post(url + "return/", {"return_comment": "请补充佐证材料"})
     assert response.status_code == 302
     report = UnitReport.objects.get(school=data["a"], reporting_year=data["y2022"])
     assert report.status == ReportStatus.RETURNED
@@ -148,6 +149,31 @@ def test_province_evaluates_and_returns(data):
     report.refresh_from_db()
     assert (report.status, report.grade) == (ReportStatus.EVALUATED, Grade.EXCELLENT)
     assert "评价年度绩效" in client.get(url).content.decode()
+
+
+def test_evaluation_page_keeps_the_other_box(data):
+    """评价 and 退回修改 are buttons of one form: a refusal shows both boxes as typed."""
+    client = client_for(data["sx_admin"])
+    url = f"/province/reporting/{data['y2022'].pk}/schools/{data['a'].code}/"
+    html = client.get(url).content.decode()
+    assert html.count('<form method="post" action="/province/reporting/') == 1
+    assert f'formaction="{url}return/"' in html
+    refused = client.post(
+        url + "evaluate/", {"grade": "", "comment": "写了一半的评价", "return_comment": "退回草稿"}
+    )
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "\n写了一半的评价</textarea>" in html and "\n退回草稿</textarea>" in html
+    assert 'id="evaluation-form" data-unsaved' in html
+    refused = client.post(
+        url + "return/", {"grade": "good", "comment": "评价草稿", "return_comment": ""}
+    )
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "\n评价草稿</textarea>" in html
+    assert re.search(r'value="good"[^>]*checked', html)
+    report = UnitReport.objects.get(school=data["a"], reporting_year=data["y2022"])
+    assert report.status == ReportStatus.SUBMITTED
 
 
 def test_province_deadline(data):
@@ -193,7 +219,7 @@ def test_province_acts_only_on_its_own_units(data):
     url = f"/province/reporting/{data['y2021'].pk}/schools/{data['d'].code}/"
     assert client.get(url).status_code == 404
     assert client.post(url + "evaluate/", {"grade": "good", "comment": "x"}).status_code == 404
-    assert client.post(url + "return/", {"comment": "x"}).status_code == 404
+    assert client.post(url + "return/", {"return_comment": "x"}).status_code == 404
     assert UnitReport.objects.get(school=data["d"]).status == ReportStatus.DRAFT
 
 

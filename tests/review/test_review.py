@@ -26,6 +26,12 @@ def url(school, action=""):
     return f"/province/schools/{school.code}/{action}"
 
 
+def press(client, school, action, **typed):
+    """Press a button of the review page's one form, posting what is typed on the page:
+    `typed` maps "comment-<id>" or "reason" to text."""
+    return client.post(url(school, "review/"), {"action": action, **typed})
+
+
 def commitment(school, code):
     return Commitment.objects.get(declaration__school=school, item__code=code)
 
@@ -44,20 +50,17 @@ def test_page_shows_each_item_with_its_controls(client, school, province_admin):
 
 def test_approve_return_undo(client, school, province_admin):
     c1, c2 = commitment(school, "1"), commitment(school, "3.2")
-    response = client.post(url(school, "review/"), {"commitment": c1.pk, "action": "approve"})
+    response = press(client, school, f"approve:{c1.pk}")
     assert response.status_code == 302
     assert commitment(school, "1").review_status == ReviewStatus.APPROVED
-    response = client.post(
-        url(school, "review/"),
-        {"commitment": c2.pk, "action": "return", "comment": "数量偏多，请核实"},
-    )
+    response = press(client, school, f"return:{c2.pk}", **{f"comment-{c2.pk}": "数量偏多，请核实"})
     assert response.status_code == 302
     c2 = commitment(school, "3.2")
     assert (c2.review_status, c2.comment) == (ReviewStatus.RETURNED, "数量偏多，请核实")
     html = client.get(url(school)).content.decode()
     assert 'aria-label="3.2 撤销审核"' in html and 'aria-label="1 撤销审核"' in html
     assert "修改意见：数量偏多，请核实" in html
-    client.post(url(school, "review/"), {"commitment": c1.pk, "action": "undo"})
+    press(client, school, f"undo:{c1.pk}")
     assert commitment(school, "1").review_status == ReviewStatus.PENDING
     event = AuditEvent.objects.filter(action=AuditAction.RETURN).get()
     assert (event.user, event.ip) == (province_admin, "127.0.0.1")
@@ -65,9 +68,7 @@ def test_approve_return_undo(client, school, province_admin):
 
 def test_return_without_a_comment_keeps_the_state(client, school):
     c = commitment(school, "1")
-    response = client.post(
-        url(school, "review/"), {"commitment": c.pk, "action": "return", "comment": "  "}
-    )
+    response = press(client, school, f"return:{c.pk}", **{f"comment-{c.pk}": "  "})
     assert response.status_code == 400
     assert "退回修改须填写修改意见" in response.content.decode()
     assert commitment(school, "1").review_status == ReviewStatus.PENDING
@@ -76,24 +77,34 @@ def test_return_without_a_comment_keeps_the_state(client, school):
 def test_refused_action_keeps_the_typed_comment(client, school, province_admin):
     c = commitment(school, "1")
     c.approve(by=province_admin)
-    response = client.post(
-        url(school, "review/"), {"commitment": c.pk, "action": "return", "comment": "我写的意见"}
+    other = commitment(school, "3.2")
+    response = press(
+        client,
+        school,
+        f"return:{c.pk}",
+        **{f"comment-{c.pk}": "我写的意见", f"comment-{other.pk}": "另一行的意见"},
+        reason="学校来电申请",
     )
     assert response.status_code == 409
-    assert "可能已由他人处理" in response.content.decode()
+    html = response.content.decode()
+    assert "可能已由他人处理" in html
+    # 1 has no comment box any more: its comment is listed; the others stay in their boxes.
+    assert "1：我写的意见" in html
+    assert ">另一行的意见</textarea>" in html and ">学校来电申请</textarea>" in html
+    assert "data-unsaved" in html
 
 
-def test_unknown_action_and_missing_commitment(client, school):
+@pytest.mark.parametrize(
+    "action", ["x:{pk}", "approve", "approve:", "approve:abc", "approve:²", "approve:٣", "reopen:1"]
+)
+def test_unknown_action_and_missing_commitment(client, school, action):
     c = commitment(school, "1")
-    assert (
-        client.post(url(school, "review/"), {"commitment": c.pk, "action": "x"}).status_code == 400
-    )
-    assert client.post(url(school, "review/"), {"action": "approve"}).status_code == 400
-    assert (
-        client.post(url(school, "review/"), {"commitment": "abc", "action": "approve"}).status_code
-        == 400
-    )
+    typed = {f"comment-{c.pk}": "保留的意见"}
+    response = press(client, school, action.format(pk=c.pk), **typed)
+    assert response.status_code == 400
+    assert ">保留的意见</textarea>" in response.content.decode()
     assert commitment(school, "1").review_status == ReviewStatus.PENDING
+    assert not AuditEvent.objects.filter(action=AuditAction.APPROVE).exists()
 
 
 def test_commitment_of_another_school_through_this_schools_url(
@@ -101,23 +112,23 @@ def test_commitment_of_another_school_through_this_schools_url(
 ):
     other = school_in_state(shanxi, open_round, "submitted", province_admin)
     c = commitment(other, "1")
-    response = client.post(url(school, "review/"), {"commitment": c.pk, "action": "approve"})
+    response = press(client, school, f"approve:{c.pk}")
     assert response.status_code == 404
     assert commitment(other, "1").review_status == ReviewStatus.PENDING
 
 
 def test_approve_all(client, school):
-    response = client.post(url(school, "approve-all/"))
+    response = press(client, school, "approve_all")
     assert response.status_code == 302
     declaration = Declaration.objects.get(school=school)
     assert declaration.school_status == SchoolStatus.APPROVED
     html = client.get(url(school)).content.decode()
     assert "已通过全部 2 项待审核任务" in html and ">全部通过</button>" not in html
-    assert client.post(url(school, "approve-all/")).status_code == 409
+    assert press(client, school, "approve_all").status_code == 409
 
 
 def test_reopen_with_a_reason(client, school):
-    response = client.post(url(school, "reopen/"), {"reason": "学校申请调整承接数量"})
+    response = press(client, school, "reopen", reason="学校申请调整承接数量")
     assert response.status_code == 302
     declaration = Declaration.objects.get(school=school)
     assert declaration.status == DeclarationStatus.DRAFT
@@ -127,8 +138,10 @@ def test_reopen_with_a_reason(client, school):
 
 
 def test_reopen_needs_a_reason(client, school):
-    response = client.post(url(school, "reopen/"), {"reason": ""})
+    c = commitment(school, "1")
+    response = press(client, school, "reopen", reason="", **{f"comment-{c.pk}": "先写的意见"})
     assert response.status_code == 400
+    assert ">先写的意见</textarea>" in response.content.decode()
     assert Declaration.objects.get(school=school).status == DeclarationStatus.SUBMITTED
 
 
@@ -136,32 +149,96 @@ def test_draft_is_shown_but_not_reviewable(client, shanxi, open_round, province_
     school = school_in_state(shanxi, open_round, "filling", province_admin)
     html = client.get(url(school)).content.decode()
     assert "该学校尚未提交" in html and "审核</th>" not in html
-    response = client.post(url(school, "approve-all/"))
+    response = press(client, school, "approve_all")
     assert response.status_code == 409
 
 
 def test_school_that_has_not_started(client, shanxi, open_round, province_admin):
     school = school_in_state(shanxi, open_round, "not_started", province_admin)
     assert "该学校尚未填报" in client.get(url(school)).content.decode()
-    assert client.post(url(school, "approve-all/")).status_code == 409
-    assert client.post(url(school, "reopen/"), {"reason": "x"}).status_code == 409
+    assert press(client, school, "approve_all").status_code == 409
+    assert press(client, school, "reopen", reason="x").status_code == 409
 
 
 def test_school_sees_the_result_at_once(client, school, province_admin):
     commitment(school, "1").approve(by=province_admin)
-    client.post(
-        url(school, "review/"),
-        {
-            "commitment": commitment(school, "3.2").pk,
-            "action": "return",
-            "comment": "请补充经费来源",
-        },
-    )
+    c = commitment(school, "3.2")
+    press(client, school, f"return:{c.pk}", **{f"comment-{c.pk}": "请补充经费来源"})
     school_client = Client()
     school_client.force_login(school.account)
     preview = school_client.get("/school/commitments/").content.decode()
     assert "已通过" in preview and "修改意见：请补充经费来源" in preview
     assert "请补充经费来源" in school_client.get("/school/returned/").content.decode()
+
+
+# -- nothing typed is lost: every button posts the whole page -------------------------------
+
+
+@pytest.mark.parametrize(
+    "action", ["approve:{one}", "return:{one}", "approve_all", "undo:{approved}"]
+)
+def test_comments_typed_in_other_rows_survive_a_button(
+    client, shanxi, open_round, province_admin, action
+):
+    school = school_in_state(shanxi, open_round, "submitted", province_admin)
+    one, other = commitment(school, "1"), commitment(school, "3.2")
+    if action == "undo:{approved}":
+        one.approve(by=province_admin)
+    typed = {f"comment-{other.pk}": "3.2请核实数量", "reason": "学校来电申请调整"}
+    if action == "return:{one}":
+        typed[f"comment-{one.pk}"] = "1请补充经费"
+    if action == "approve_all":
+        typed.pop(f"comment-{other.pk}")  # 全部通过 refuses while a comment waits (below)
+    response = press(client, school, action.format(one=one.pk, approved=one.pk), **typed)
+    assert response.status_code == 302
+    html = client.get(url(school)).content.decode()
+    if action != "approve_all":
+        assert ">3.2请核实数量</textarea>" in html
+    assert ">学校来电申请调整</textarea>" in html
+    assert 'id="review-form" data-unsaved' in html
+    # Kept once: the page after that starts empty.
+    again = client.get(url(school)).content.decode()
+    assert "3.2请核实数量" not in again and "学校来电申请调整" not in again
+
+
+def test_kept_comments_belong_to_their_school(client, shanxi, open_round, province_admin):
+    school = school_in_state(shanxi, open_round, "submitted", province_admin)
+    other_school = school_in_state(shanxi, open_round, "submitted", province_admin)
+    c, waiting = commitment(school, "1"), commitment(school, "3.2")
+    press(client, school, f"approve:{c.pk}", **{f"comment-{waiting.pk}": "只属于这所学校"})
+    assert "只属于这所学校" not in client.get(url(other_school)).content.decode()
+    assert "只属于这所学校" in client.get(url(school)).content.decode()
+
+
+def test_approve_all_refused_while_a_comment_waits(client, school):
+    c = commitment(school, "3.2")
+    response = press(client, school, "approve_all", **{f"comment-{c.pk}": "请核实"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "3.2 填写了修改意见但尚未退回" in html and ">请核实</textarea>" in html
+    assert commitment(school, "1").review_status == ReviewStatus.PENDING
+
+
+def test_approve_refused_with_a_comment_for_the_same_row(client, school):
+    c = commitment(school, "1")
+    response = press(client, school, f"approve:{c.pk}", **{f"comment-{c.pk}": "要退回的"})
+    assert response.status_code == 400
+    assert ">要退回的</textarea>" in response.content.decode()
+    assert commitment(school, "1").review_status == ReviewStatus.PENDING
+
+
+def test_reopen_says_the_row_comments_were_not_sent(client, school):
+    c = commitment(school, "1")
+    press(client, school, "reopen", reason="学校申请", **{f"comment-{c.pk}": "未发送"})
+    html = client.get(url(school)).content.decode()
+    assert "各任务填写的修改意见没有发送" in html
+
+
+def test_one_form_on_the_review_page(client, school):
+    html = client.get(url(school)).content.decode()
+    assert html.count('action="/province/schools/') == 1
+    assert 'name="action" value="approve_all"' in html and 'name="action" value="reopen"' in html
+    assert "data-unsaved" not in html
 
 
 @pytest.mark.parametrize("count", [2, 40])

@@ -353,7 +353,21 @@ def test_stale_version_keeps_the_input(client, school_user, draft):
     assert snapshot(school_user) == before
 
 
-@pytest.mark.parametrize("version", ["", "abc"])
+def test_page_loaded_before_the_first_save_is_stale(client, school_user, open_round):
+    fresh = Declaration.for_school(school_user.school, open_round)
+    first = post_data(fresh, {"1": full_fields("1", school_funds="5")})
+    late = post_data(fresh, {"1": full_fields("1", school_funds="6")})
+    assert late["declaration"] == "new"
+    assert client.post(URL, first).status_code == 302
+    before = snapshot(school_user)
+    response = client.post(URL, late)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "已在其他窗口" in html and 'value="6"' in html and "data-unsaved" in html
+    assert snapshot(school_user) == before
+
+
+@pytest.mark.parametrize("version", ["", "abc", "²", "٣", "1" * 40])
 def test_missing_version_is_refused(client, school_user, draft, version):
     before = snapshot(school_user)
     data = post_data(draft, {"1": full_fields("1")})
@@ -362,9 +376,15 @@ def test_missing_version_is_refused(client, school_user, draft, version):
     assert snapshot(school_user) == before
 
 
-def test_unknown_action_is_refused(client, school_user, draft):
-    data = post_data(draft, {"1": full_fields("1")}, action="delete")
-    assert client.post(URL, data).status_code == 400
+@pytest.mark.parametrize("action", ["delete", "annual", "evidence:1", ""])
+def test_unknown_action_is_refused_with_the_typed_values_kept(client, school_user, draft, action):
+    before = snapshot(school_user)
+    data = post_data(draft, {"1": full_fields("1", school_funds="77")}, action=action)
+    response = client.post(URL, data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "未知的操作" in html and 'value="77"' in html and "data-unsaved" in html
+    assert snapshot(school_user) == before
 
 
 @pytest.mark.parametrize(
