@@ -100,6 +100,7 @@ urlpatterns = [
     ),
     path("ministry/audit/", audit.ministry_audit, name="ministry_audit"),
     path("ministry/admins/", ministry.admins, name="admins"),
+    path("ministry/admins/new/", ministry.admin_new, name="admin_new"),
     path("ministry/admins/<int:pk>/reset/", ministry.admin_reset, name="admin_reset"),
     path("ministry/admins/<int:pk>/active/", ministry.admin_active, name="admin_active"),
 ]

@@ -46,7 +46,12 @@ def login(request: HttpRequest, role: str) -> HttpResponse:
     return render(
         request,
         "schools/login.html",
-        {"form": form, "entry": entry, "next": _safe_next(request) or ""},
+        {
+            "form": form,
+            "entry": entry,
+            "is_school_entry": entry == Role.SCHOOL,
+            "next": _safe_next(request) or "",
+        },
     )
 
 

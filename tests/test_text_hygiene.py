@@ -237,12 +237,12 @@ def test_control_characters_typed_or_imported_never_reach_a_stored_row_or_an_exp
     # The ministry adds a province admin: a username is one word, so line breaks and tabs
     # make it invalid (a field error), while the other control characters are removed.
     response = ministry.post(
-        "/ministry/admins/", {"username": typed("sx", "02"), "province": "14", "password": ""}
+        "/ministry/admins/new/", {"username": typed("sx", "02"), "province": "14", "password": ""}
     )
     assert response.status_code == 400 and "用户名" in response.content.decode()
     removable = re.sub("[\t\n\x0b\x0c\r\x1c-\x1f\x85\u2028]", "", CONTROLS)
     response = ministry.post(
-        "/ministry/admins/",
+        "/ministry/admins/new/",
         {"username": "sx" + removable + "02", "province": "14", "password": ""},
     )
     assert response.status_code == 302

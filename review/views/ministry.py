@@ -315,9 +315,29 @@ def _temporary_password() -> str:
 
 
 @ministry_required
-@require_http_methods(["GET", "POST"])
 def admins(request: PortalRequest) -> HttpResponse:
-    """省级管理员账号: create, reset, deactivate."""
+    """省级管理员账号: the list with 重置密码 and 停用/启用; 新建 is a page of its own, so no
+    button here can drop what is typed in another form."""
+    accounts = (
+        User.objects.filter(role=Role.PROVINCE)
+        .select_related("province")
+        .order_by("province__code", "username")
+    )
+    page = Paginator(accounts, 100).get_page(request.GET.get("page"))
+    counts = dict(
+        User.objects.filter(role=Role.PROVINCE, is_active=True)
+        .values_list("province")
+        .annotate(n=Count("pk"))
+        .values_list("province", "n")
+    )
+    missing = [p for p in Province.objects.all() if not counts.get(p.code)]
+    return render(request, "review/admins.html", {"page": page, "missing": missing})
+
+
+@ministry_required
+@require_http_methods(["GET", "POST"])
+def admin_new(request: PortalRequest) -> HttpResponse:
+    """新建省级管理员: a password the ministry chooses, or one generated and shown once."""
     form = ProvinceAdminForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         password = form.cleaned_data["password"] or _temporary_password()
@@ -339,23 +359,10 @@ def admins(request: PortalRequest) -> HttpResponse:
                 "（请告知对方，首次登录须修改）。",
             )
             return redirect("review:admins")
-    accounts = (
-        User.objects.filter(role=Role.PROVINCE)
-        .select_related("province")
-        .order_by("province__code", "username")
-    )
-    page = Paginator(accounts, 100).get_page(request.GET.get("page"))
-    counts = dict(
-        User.objects.filter(role=Role.PROVINCE, is_active=True)
-        .values_list("province")
-        .annotate(n=Count("pk"))
-        .values_list("province", "n")
-    )
-    missing = [p for p in Province.objects.all() if not counts.get(p.code)]
     return render(
         request,
-        "review/admins.html",
-        {"form": form, "page": page, "missing": missing},
+        "review/admin_new.html",
+        {"form": form},
         status=400 if request.method == "POST" else 200,
     )
 

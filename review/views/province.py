@@ -173,7 +173,8 @@ def _only_needs_confirmation(form: RoundForm) -> bool:
 
 @province_required
 def accounts(request: PortalRequest) -> HttpResponse:
-    """学校账号: add, import, reset passwords, deactivate."""
+    """学校账号: the list with 重置密码 and 停用/启用 per school; 添加学校 and 批量导入 are pages of
+    their own, so no button on this page can drop what is typed in another form."""
     province = _province(request)
     schools = School.objects.filter(province=province).select_related("account")
     query = search_text(request)
@@ -187,16 +188,18 @@ def accounts(request: PortalRequest) -> HttpResponse:
             "province": province,
             "page": page,
             "query": query,
-            "add_form": SchoolAddForm(),
-            "import_form": ImportForm(),
         },
     )
 
 
 @province_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def add_school(request: PortalRequest) -> HttpResponse:
     province = _province(request)
+    if request.method == "GET":
+        return render(
+            request, "review/accounts_add.html", {"province": province, "add_form": SchoolAddForm()}
+        )
     form = SchoolAddForm(request.POST)
     errors: list[str] = []
     if form.is_valid():

@@ -32,6 +32,7 @@ from tasks.models import (
 )
 from tasks.transitions import TransitionError, beijing_today
 from tizhi.lib.http import client_ip
+from tizhi.lib.text import parse_id
 
 PAGE_SIZE = 50
 
@@ -57,7 +58,6 @@ def _province_year_page(
     year: ReportingYear,
     status: int = 200,
     deadline_form: ProvinceDeadlineForm | None = None,
-    summary_form: SummaryUploadForm | None = None,
     error: str | None = None,
 ) -> HttpResponse:
     code = _province_code(request)
@@ -90,7 +90,6 @@ def _province_year_page(
             "tasks": tasks,
             "deadline_form": deadline_form
             or ProvinceDeadlineForm(initial={"deadline": own.deadline if own else None}),
-            "summary_form": summary_form or SummaryUploadForm(plan=year.plan),
             "error": error,
         },
         status=status,
@@ -125,13 +124,18 @@ def province_deadline(request: PortalRequest, year_id: int) -> HttpResponse:
 
 
 @province_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def province_summary(request: PortalRequest, year_id: int) -> HttpResponse:
-    """Upload (or replace) the 省级总结报告 of a task."""
+    """上传省级总结报告: upload (or replace) the report of one task, on a page of its own so no
+    other button drops the chosen file."""
     year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
+    if request.method == "GET":
+        initial = {"task": parse_id(request.GET.get("task"))}
+        form = SummaryUploadForm(plan=year.plan, initial=initial)
+        return _summary_page(request, year, form)
     form = SummaryUploadForm(request.POST, request.FILES, plan=year.plan)
     if not form.is_valid():
-        return _province_year_page(request, year, 400, summary_form=form)
+        return _summary_page(request, year, form, 400)
     try:
         summary = ProvinceSummaryReport.upload(
             by=request.user,
@@ -141,11 +145,26 @@ def province_summary(request: PortalRequest, year_id: int) -> HttpResponse:
             ip=client_ip(request),
         )
     except TransitionError as exc:
-        return _province_year_page(request, year, exc.status, summary_form=form, error=exc.message)
+        return _summary_page(request, year, form, exc.status, exc.message)
     messages.success(
         request, f"已上传任务{summary.task.number}的省级总结报告“{summary.original_name}”。"
     )
     return redirect("review:reporting_province_year", year_id=year.pk)
+
+
+def _summary_page(
+    request: PortalRequest,
+    year: ReportingYear,
+    form: SummaryUploadForm,
+    status: int = 200,
+    error: str | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "review/reporting_summary.html",
+        {"year": year, "form": form, "error": error},
+        status=status,
+    )
 
 
 def _report_page(

@@ -193,7 +193,7 @@ def test_ministry_creates_resets_and_deactivates_province_admins_on_record(refer
     ministry = MinistryUserFactory()
     client = client_for(ministry)
     response = client.post(
-        "/ministry/admins/", {"username": "hn01", "province": "41", "password": "Henan2020a"}
+        "/ministry/admins/new/", {"username": "hn01", "province": "41", "password": "Henan2020a"}
     )
     assert response.status_code == 302
     created = User.objects.get(username="hn01")

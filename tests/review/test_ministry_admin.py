@@ -23,6 +23,8 @@ MINISTRY_PAGES = [
     "/ministry/tables/items/?format=xlsx",
     "/ministry/exports/",
     "/ministry/admins/",
+    "/ministry/admins/new/",
+    "/ministry/audit/",
     "/ministry/provinces/14/",
     "/ministry/provinces/14/own/",
     "/ministry/provinces/14/export/",
@@ -46,7 +48,7 @@ def temporary_password(html):
 
 
 def test_create_a_province_admin_with_a_generated_password(client):
-    response = client.post("/ministry/admins/", {"username": "hn_admin", "province": "41"})
+    response = client.post("/ministry/admins/new/", {"username": "hn_admin", "province": "41"})
     assert response.status_code == 302
     html = client.get("/ministry/admins/").content.decode()
     password = temporary_password(html)
@@ -58,7 +60,7 @@ def test_create_a_province_admin_with_a_generated_password(client):
 
 def test_create_with_a_chosen_password(client):
     client.post(
-        "/ministry/admins/", {"username": "bj", "province": "11", "password": "Beijing2020"}
+        "/ministry/admins/new/", {"username": "bj", "province": "11", "password": "Beijing2020"}
     )
     assert User.objects.get(username="bj").check_password("Beijing2020")
 
@@ -76,7 +78,7 @@ def test_create_with_a_chosen_password(client):
 def test_create_refused(client, data, message):
     ProvinceAdminFactory(username="existing")
     before = User.objects.count()
-    response = client.post("/ministry/admins/", data)
+    response = client.post("/ministry/admins/new/", data)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert User.objects.count() == before
@@ -233,7 +235,7 @@ def test_school_and_province_accounts_get_403_on_every_ministry_page(reference_d
         assert client.get(path).status_code == 403, path
     for path in [
         "/ministry/exports/",
-        "/ministry/admins/",
+        "/ministry/admins/new/",
         f"/ministry/admins/{other.pk}/reset/",
         f"/ministry/admins/{other.pk}/active/",
         "/ministry/catalogue/tasks/plan/add/",
