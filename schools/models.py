@@ -83,15 +83,27 @@ class School(models.Model):
         by: "User | None",
         ip: str | None = None,
         actor: str = "",
+        new_only: bool = False,
     ) -> "ImportResult":
         """添加学校 and 批量导入: check every row, then create or update the schools and create
         their missing accounts (initial password 123456), all or nothing, each on record.
 
-        A re-run updates 学校名称, 学校类型 and 所在地市 and never touches passwords or contacts.
+        An import run again updates 学校名称, 学校类型 and 所在地市 and never touches passwords or
+        contacts; 添加学校 (`new_only`) refuses a code that exists.
         """
         if by is not None and not by.administers(province.code):
             raise NotAllowed("只能为本省添加或导入学校。")
         with transaction.atomic():
+            if new_only:
+                taken = School.objects.filter(code__in=[r.code for r in rows])
+                existing = set(taken.values_list("code", flat=True))
+                errors = [
+                    f"第{r.line}行：学校标识码{r.code}已存在，不能重复添加。"
+                    for r in rows
+                    if r.code in existing
+                ]
+                if errors:
+                    raise SchoolImportError(errors)
             check_rows(rows, province)
             return _save_rows(rows, province, by, ip, actor)
 

@@ -211,13 +211,10 @@ def add_school(request: PortalRequest) -> HttpResponse:
             kind=SchoolKind(data["kind"]).label,
             city=data["city"].strip(),
         )
-        if School.objects.filter(code=row.code).exists():
-            errors.append(f"学校标识码{row.code}已存在，不能重复添加。")
-        else:
-            try:
-                School.register([row], province, by=request.user, ip=client_ip(request))
-            except SchoolImportError as exc:
-                errors = [e.removeprefix("第1行：") for e in exc.errors]
+        try:
+            School.register([row], province, by=request.user, ip=client_ip(request), new_only=True)
+        except SchoolImportError as exc:
+            errors = [e.removeprefix("第1行：") for e in exc.errors]
         if not errors:
             messages.success(
                 request, f"已添加{row.name}（{row.code}），账号为学校标识码，初始密码123456。"
