@@ -86,17 +86,9 @@ class RoundForm(forms.ModelForm):
         self.affected: list[tuple[Item, int, int]] = []
 
     def clean(self) -> dict[str, Any]:
+        # Dates and contacts are Round.configure's rules; the view shows its refusal at the
+        # field. Only the confirmation belongs to the page.
         cleaned = super().clean() or {}
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", "结束日期不能早于开始日期。")
-        for index in (1, 2):
-            name, phone = cleaned.get(f"contact{index}_name"), cleaned.get(f"contact{index}_phone")
-            if bool(name) != bool(phone):
-                self.add_error(
-                    f"contact{index}_phone" if name else f"contact{index}_name",
-                    "联系人和联系电话须同时填写。",
-                )
         if self.instance.pk and "items" in cleaned:
             self._confirm_removals(cleaned)
         return cleaned
