@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from schools.access import PortalRequest, school_required
 from schools.models import School
-from tasks.choices import DeclarationStatus, ItemScope, ReviewStatus
+from tasks.choices import ItemScope, ReviewStatus
 from tasks.exports import school_workbook_response
 from tasks.files import display_name, open_file
 from tasks.forms import CommitmentForm, ReportForm, ReturnedForm, RowTable
@@ -117,7 +117,7 @@ def _preview_page(
             "rows": rows,
             "summaries": summaries,
             "withdraw_refusal": declaration.withdraw_refusal(request.user)
-            if declaration.status == DeclarationStatus.SUBMITTED
+            if declaration.is_submitted
             else None,
             "error": error,
         },
@@ -133,10 +133,10 @@ def commitments(request: PortalRequest) -> HttpResponse:
     if round_ is None or declaration is None:
         return _no_round(request)
     if request.method == "GET":
-        if declaration.status == DeclarationStatus.SUBMITTED or not round_.is_open():
+        if declaration.is_submitted or not round_.is_open():
             return _preview_page(request, declaration)
         return _form_page(request, CommitmentForm(declaration, declaration.form_items()))
-    if declaration.status == DeclarationStatus.SUBMITTED:
+    if declaration.is_submitted:
         # A second click on 提交, the back button, or a tab left open: nothing changes.
         return _preview_page(request, declaration, 409, "本表已提交，本次操作没有做任何更改。")
     form = CommitmentForm(declaration, declaration.form_items(), request.POST)

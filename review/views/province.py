@@ -24,7 +24,7 @@ from schools.access import PortalRequest, province_required
 from schools.choices import SchoolKind
 from schools.imports import import_schools
 from schools.models import Province, School, SchoolImportError, SchoolRow, User
-from tasks.choices import FUND_FIELDS, DeclarationStatus, ReviewStatus, SchoolStatus
+from tasks.choices import FUND_FIELDS, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
 from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
 from tasks.transitions import InvalidInput, InvalidState, TransitionError, beijing_today
@@ -314,11 +314,7 @@ def _review_page(
     typed = typed or TypedReview()
     round_ = Round.current_for(school.province_id)
     declaration = Declaration.for_school(school, round_) if round_ else None
-    reviewable = (
-        not readonly
-        and declaration is not None
-        and declaration.status == DeclarationStatus.SUBMITTED
-    )
+    reviewable = not readonly and declaration is not None and declaration.can_review(request.user)
     rows, events, summaries, unplaced = [], [], [], []
     if declaration is not None and declaration.pk:
         names = [name for name, _label in declaration.fund_fields]
@@ -328,7 +324,7 @@ def _review_page(
             .order_by("item__task__number", "item__sub_number")
         ):
             comment = typed.comments.get(c.pk, "")
-            if comment and not (reviewable and c.review_status == ReviewStatus.PENDING):
+            if comment and not (reviewable and c.is_pending):
                 # Its row no longer has a comment box (someone reviewed it meanwhile).
                 unplaced.append((c.item.code, comment))
             rows.append((c, [getattr(c, n) for n in names], comment))
@@ -348,7 +344,7 @@ def _review_page(
             "summaries": summaries,
             "reviewable": reviewable,
             "readonly": readonly,
-            "has_pending": any(c.review_status == ReviewStatus.PENDING for c, _v, _t in rows),
+            "has_pending": any(c.is_pending for c, _v, _t in rows),
             "reason_form": reason_form or ReasonForm(initial={"reason": typed.reason}),
             "typed": typed,
             "unplaced": unplaced,
@@ -474,7 +470,7 @@ def _own_page(
     request: PortalRequest, form: CommitmentForm, status: int = 200, error: str | None = None
 ) -> HttpResponse:
     declaration = form.declaration
-    if declaration.status == DeclarationStatus.SUBMITTED:
+    if declaration.is_submitted:
         return _own_preview(request, declaration, status, error)
     return render(
         request,
@@ -537,7 +533,7 @@ def own(request: PortalRequest) -> HttpResponse:
             return _own_preview(request, declaration, exc.status, exc.message)
         messages.success(request, "已撤回，可以继续修改。")
         return redirect("review:own")
-    if declaration.status == DeclarationStatus.SUBMITTED:
+    if declaration.is_submitted:
         return _own_preview(request, declaration, 409, "省级承接已提交，本次操作没有做任何更改。")
     form = CommitmentForm(declaration, declaration.form_items(), request.POST)
     return post_declaration_form(

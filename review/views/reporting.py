@@ -190,7 +190,7 @@ def _report_page(
             "events": events,
             "evaluation": evaluation or EvaluationForm(),
             "return_form": return_form or ReportReturnForm(),
-            "reviewable": not readonly and report.status == ReportStatus.SUBMITTED,
+            "reviewable": not readonly and report.can_review(request.user),
             "readonly": readonly,
             "error": error,
             # Shown again after a refused 评价 or 退回: what is in the boxes was not sent.
