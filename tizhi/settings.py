@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "captcha",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "schools",
     "tasks",
     "review",
@@ -211,4 +214,37 @@ LOGGING = {
 
 # National exports are written here, outside the web root, and served only to the ministry.
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
-EXPORTS_IN_BACKGROUND = True
+
+# Background work (exports, mail, reminders) runs on Django's tasks API (README: background
+# work). The database queue needs nothing but the database; JOB_BACKEND=rq moves the queue to
+# Redis for larger deployments.
+JOB_BACKEND = os.environ.get("JOB_BACKEND", "database").strip().lower()
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_rq.RQBackend"
+            if JOB_BACKEND == "rq"
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+
+# Mail (README: mail). Notices are mailed by the job engine, never inside a request.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if envbool("EMAIL_ENABLED", not DEBUG)
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "提质培优管理平台 <noreply@localhost>")
+# The address mails link to, e.g. https://tizhi.example.edu.cn (no trailing slash).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -27,6 +27,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # for each other's write lock (busy timeout) as they do in production.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}  # noqa: F405
 
-# Exports run inside the request in tests, where the test's transaction is visible.
-EXPORTS_IN_BACKGROUND = False
+# Jobs run as they are enqueued in tests, where the test's transaction is visible; the tests
+# of the engine itself start real workers on the database queue and on RQ.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EXPORT_ROOT = BASE_DIR / "var" / "test-exports"  # noqa: F405
