@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	PY=$(PY) bin/run $(PORT)
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

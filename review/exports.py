@@ -4,6 +4,7 @@ import io
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum, Value
@@ -201,13 +202,16 @@ DETAIL_HEADERS = [
 # Rows fetched from the database at a time: the export holds about two chunks, whatever the
 # number of rows.
 CHUNK = 1000
+# The writers look at the clock every this many rows (ExportJob.progress decides whether to
+# write): at thousands of rows a second, the heartbeat stays well inside a few seconds.
+PROGRESS_ROWS = 1000
 DETAIL_WIDTHS = [10, 12, 30, 12, 10, 10, 8, 40, 10, 14, *[14] * 5, 12, 30, 16]
 
 
 def detail_rows(
     filters: Filters,
     progress: Callable[[int], None] | None = None,
-    every: int = 5000,
+    every: int = PROGRESS_ROWS,
     limit: int | None = None,
 ) -> Iterator[list[Any]]:
     """Every counted commitment (意向承接) with its unit and review, read through a database
@@ -279,32 +283,33 @@ def detail_rows(
             progress(done)
 
 
-def write_national_detail(job: "ExportJob") -> None:
-    """The ExportJob's file: every commitment of the plan matching its filters."""
+def write_national_detail(job: "ExportJob", target: Path) -> None:
+    """The ExportJob's workbook: every commitment of the plan matching its filters."""
     filters = Filters(plan=job.plan, **job.filters)
-    total = counted(filters).count()
-    type(job).objects.filter(pk=job.pk).update(rows_total=total)
+    job.set_total(counted(filters).count())
     workbook = Workbook(write_only=True)
     write_table(
-        workbook, "承接明细", DETAIL_HEADERS, DETAIL_WIDTHS, detail_rows(filters, job.progress)
+        workbook,
+        "承接明细",
+        DETAIL_HEADERS,
+        DETAIL_WIDTHS,
+        detail_rows(filters, job.progress),
     )
-    workbook.save(job.path)
-    job.progress(total)
+    workbook.save(target)
 
 
-def write_report_rows(job: "ExportJob") -> None:
-    """The ExportJob's file: every unit's report rows of its reporting year."""
+def write_report_rows(job: "ExportJob", target: Path) -> None:
+    """The ExportJob's workbook: every unit's report rows of its reporting year."""
     from review.figures.reporting import REPORT_ROW_HEADERS, report_rows, report_rows_values
 
     year = job.reporting_year
     assert year is not None
-    total = report_rows_values(year).count()
-    type(job).objects.filter(pk=job.pk).update(rows_total=total)
+    job.set_total(report_rows_values(year).count())
     workbook = Workbook(write_only=True)
 
     def counted_rows() -> Iterator[list[Any]]:
         for done, row in enumerate(report_rows(year), start=1):
-            if done % 5000 == 0:
+            if done % PROGRESS_ROWS == 0:
                 job.progress(done)
             yield row
 
@@ -315,8 +320,7 @@ def write_report_rows(job: "ExportJob") -> None:
         [10, 12, 30, 12, 10, 8, 8, 40, 8, 10, 10, 10, 12, *[14] * 5, 14, 14, 40, 30, 10],
         counted_rows(),
     )
-    workbook.save(job.path)
-    job.progress(total)
+    workbook.save(target)
 
 
 def reporting_workbook_response(year: "ReportingYear", today: date) -> FileResponse:

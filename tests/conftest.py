@@ -68,15 +68,20 @@ def sign_in(
 
 @pytest.fixture(autouse=True)
 def private_files(settings, tmp_path):
-    """Each test stores uploads in a folder of its own (Django resets its storages when
-    STORAGES changes)."""
+    """Each test stores uploads and exports in folders of its own (Django resets its storages
+    when STORAGES changes)."""
     root = tmp_path / "private"
     settings.PRIVATE_FILES_ROOT = root
+    settings.EXPORT_ROOT = tmp_path / "exports"
     settings.STORAGES = {
         **settings.STORAGES,
         "private": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(root), "base_url": None},
+        },
+        "exports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.EXPORT_ROOT), "base_url": None},
         },
     }
     return root

@@ -114,9 +114,8 @@ def job_download(client: Client, response) -> list[str]:
 
 
 def test_control_characters_typed_or_imported_never_reach_a_stored_row_or_an_export(
-    reference_data, settings, tmp_path
+    reference_data,
 ):
-    settings.EXPORT_ROOT = tmp_path
     shanxi = Province.objects.get(code="14")
     admin = client_for(ProvinceAdminFactory(province=shanxi, username="sxadmin"))
     ministry = client_for(MinistryUserFactory())

@@ -158,11 +158,20 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # who may read them.
 PRIVATE_FILES_ROOT = Path(os.environ.get("PRIVATE_FILES_ROOT", str(BASE_DIR / "var" / "files")))
 FILE_UPLOAD_PERMISSIONS = 0o640
+# National exports are written here (the "exports" storage), outside the web root, and served
+# only to the ministry.
+EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(PRIVATE_FILES_ROOT), "base_url": None},
+    },
+    # National exports: written by a job worker, downloaded through any app server, so with
+    # several servers EXPORT_ROOT is shared storage (or this alias another storage backend).
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(EXPORT_ROOT), "base_url": None},
     },
     "staticfiles": {
         "BACKEND": (
@@ -212,8 +221,6 @@ LOGGING = {
     },
 }
 
-# National exports are written here, outside the web root, and served only to the ministry.
-EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
 
 # Background work (exports, mail, reminders) runs on Django's tasks API (README: background
 # work). The database queue needs nothing but the database; JOB_BACKEND=rq moves the queue to
@@ -231,6 +238,16 @@ TASKS = {
     }
 }
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+# A running job that has not reported for this many seconds is taken for dead (its worker was
+# killed or its server lost) and is re-queued by review.jobs.recover_stalled_exports, at most
+# EXPORT_MAX_ATTEMPTS runs in all, then marked failed.
+JOB_HEARTBEAT_TIMEOUT = envint("JOB_HEARTBEAT_TIMEOUT", 120)
+EXPORT_MAX_ATTEMPTS = envint("EXPORT_MAX_ATTEMPTS", 3)
+# What `manage.py tick` runs (cron or a systemd timer, every minute; `make run` loops it). Each
+# entry is idempotent and safe to run on several servers at once.
+PERIODIC_JOBS = [
+    "review.jobs.recover_stalled_exports",
+]
 
 # Mail (README: mail). Notices are mailed by the job engine, never inside a request.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")

@@ -1,11 +1,13 @@
 """The ministry's pages: the national overview, the two published tables, the national
 export, read-only province pages, province admin accounts."""
 
+import math
 import re
 import secrets
 import string
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -237,12 +239,11 @@ def exports(request: PortalRequest) -> HttpResponse:
     """全国承接明细: start an export and see the recent ones."""
     filters, plans = _filters(request)
     if request.method == "POST":
-        job = ExportJob.objects.create(
+        job = ExportJob.request(
             plan=filters.plan,
             filters={"province": filters.province, "kind": filters.kind, "status": filters.status},
             requested_by=request.user,
         )
-        job.start()
         return redirect("review:export_job", pk=job.pk)
     jobs = list(ExportJob.objects.select_related("plan", "requested_by", "reporting_year")[:20])
     names = dict(Province.objects.values_list("code", "name"))
@@ -253,19 +254,30 @@ def exports(request: PortalRequest) -> HttpResponse:
 
 @ministry_required
 def export_job(request: PortalRequest, pk: int) -> HttpResponse:
-    """How far an export is; the page refreshes itself (no script needed) until it is done."""
-    job = get_object_or_404(ExportJob.objects.select_related("plan"), pk=pk)
+    """How far an export is, as of this request; the page offers a 刷新 link, no script."""
+    job = get_object_or_404(ExportJob.objects.select_related("plan", "reporting_year"), pk=pk)
     return render(
-        request, "review/export_job.html", {"job": job, "filters_text": job.filters_label()}
+        request,
+        "review/export_job.html",
+        {
+            "job": job,
+            "filters_text": job.filters_label(),
+            "heartbeat_timeout_minutes": max(1, math.ceil(settings.JOB_HEARTBEAT_TIMEOUT / 60)),
+            "max_attempts": settings.EXPORT_MAX_ATTEMPTS,
+        },
     )
 
 
 @ministry_required
 def export_download(request: PortalRequest, pk: int) -> HttpResponseBase:
-    job = get_object_or_404(ExportJob, pk=pk, status=ExportStatus.DONE)
-    if not job.path.exists():
-        raise Http404("文件已清理，请重新生成。")
-    return FileResponse(job.path.open("rb"), as_attachment=True, filename=job.download_name)
+    job = get_object_or_404(
+        ExportJob.objects.select_related("plan", "reporting_year"), pk=pk, status=ExportStatus.DONE
+    )
+    try:
+        stream = job.open_file()
+    except FileNotFoundError:
+        raise Http404("文件已清理，请重新生成。") from None
+    return FileResponse(stream, as_attachment=True, filename=job.download_name)
 
 
 # -- read-only province pages -----------------------------------------------------------------

@@ -325,13 +325,12 @@ def ministry_export(request: PortalRequest, year_id: int) -> HttpResponseBase:
 def ministry_rows_export(request: PortalRequest, year_id: int) -> HttpResponse:
     """Every unit's report rows: a background export with its progress page."""
     year = get_object_or_404(ReportingYear.objects.select_related("plan"), pk=year_id)
-    job = ExportJob.objects.create(
+    job = ExportJob.request(
         kind=ExportKind.REPORT_ROWS,
         plan=year.plan,
         reporting_year=year,
         requested_by=request.user,
     )
-    job.start()
     return redirect("review:export_job", pk=job.pk)
 
 

@@ -1,9 +1,12 @@
 """Schools in each state, built through the model methods as users would."""
 
 from datetime import timedelta
+from decimal import Decimal
 
-from schools.models import Province
-from tasks.models import Declaration, Round
+from schools.choices import SchoolKind
+from schools.models import Province, School
+from tasks.choices import DeclarationStatus, ReviewStatus, SchoolStatus
+from tasks.models import Commitment, Declaration, Item, Round
 from tasks.transitions import beijing_today
 from tests.factories import SchoolUserFactory
 from tests.tasks.conftest import item
@@ -46,3 +49,54 @@ def open_round_for(code):
     )
     round_.items.set(round_.default_items())
     return round_
+
+
+def build_submitted(schools: int, items_each: int = 20) -> None:
+    """`schools` submitted declarations of `items_each` rows, inserted in bulk."""
+    province = Province.objects.get(code="14")
+    round_ = Round.objects.get_or_create(
+        plan_id=1,
+        province=province,
+        defaults={"start_date": beijing_today(), "end_date": beijing_today()},
+    )[0]
+    start = School.objects.count()
+    School.objects.bulk_create(
+        School(
+            code=f"41{start + n:08d}",
+            name=f"内存测试学校{start + n}",
+            kind=SchoolKind.SECONDARY,
+            province=province,
+        )
+        for n in range(schools)
+    )
+    codes = [f"41{start + n:08d}" for n in range(schools)]
+    Declaration.objects.bulk_create(
+        Declaration(
+            round=round_,
+            school_id=code,
+            status=DeclarationStatus.SUBMITTED,
+            school_status=SchoolStatus.SUBMITTED,
+        )
+        for code in codes
+    )
+    items = list(Item.objects.filter(task__on_platform=True)[:items_each])
+    declarations = Declaration.objects.filter(school_id__in=codes)
+    Commitment.objects.bulk_create(
+        (
+            Commitment(
+                declaration=d,
+                item=i,
+                undertaken=True,
+                quantity=1,
+                school_funds=Decimal("1.5"),
+                industry_funds=2,
+                sponsor_funds=3,
+                local_funds=4,
+                review_status=ReviewStatus.PENDING,
+                comment=f"意见{d.pk}-{i.pk}",
+            )
+            for d in declarations
+            for i in items
+        ),
+        batch_size=2000,
+    )
