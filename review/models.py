@@ -322,9 +322,7 @@ class ExportJob(models.Model):
             writer(self, path)
             self.progress(self.rows_total, force=True)
             with path.open("rb") as stream:
-                name = self.storage.save(self._storage_name(self.attempts), File(stream))
-        self.progress(self.rows_total, force=True)
-        return name
+                return self.storage.save(self._storage_name(self.attempts), File(stream))
 
     def _storage_name(self, attempt: int) -> str:
         return f"{self.kind}-{self.pk}-{attempt}.xlsx"

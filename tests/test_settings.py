@@ -20,6 +20,11 @@ OURS = {
     "HTTPS",
     "TRUSTED_PROXY_COUNT",
     "CSRF_TRUSTED_ORIGINS",
+    "JOB_BACKEND",
+    "JOB_HEARTBEAT_TIMEOUT",
+    "EXPORT_MAX_ATTEMPTS",
+    "EXPORT_ROOT",
+    "REDIS_URL",
 }
 
 
@@ -72,6 +77,27 @@ def test_database_url_selects_the_database():
 def test_allowed_hosts_from_the_environment():
     hosts = read_settings("ALLOWED_HOSTS", SECRET_KEY="x", ALLOWED_HOSTS="a.example, b.example")
     assert hosts["ALLOWED_HOSTS"] == str(["a.example", "b.example"])
+
+
+def test_job_settings_from_the_environment(tmp_path):
+    names = ("JOB_HEARTBEAT_TIMEOUT", "EXPORT_MAX_ATTEMPTS", "TASKS", "STORAGES", "RQ_QUEUES")
+    default = read_settings(*names, SECRET_KEY="x")
+    assert (default["JOB_HEARTBEAT_TIMEOUT"], default["EXPORT_MAX_ATTEMPTS"]) == ("120", "3")
+    assert "django_tasks_db.DatabaseBackend" in default["TASKS"]
+    assert str(ROOT / "var" / "exports") in default["STORAGES"]
+    custom = read_settings(
+        *names,
+        SECRET_KEY="x",
+        JOB_HEARTBEAT_TIMEOUT="30",
+        EXPORT_MAX_ATTEMPTS="5",
+        JOB_BACKEND="rq",
+        REDIS_URL="redis://cache.example:6379/2",
+        EXPORT_ROOT=str(tmp_path),
+    )
+    assert (custom["JOB_HEARTBEAT_TIMEOUT"], custom["EXPORT_MAX_ATTEMPTS"]) == ("30", "5")
+    assert "django_tasks_rq.RQBackend" in custom["TASKS"]
+    assert "redis://cache.example:6379/2" in custom["RQ_QUEUES"]
+    assert str(tmp_path) in custom["STORAGES"]
 
 
 def test_locale_and_time_zone():

@@ -185,6 +185,18 @@ def processes(transactional_db, exports_folder, tmp_path) -> Iterator[Processes]
 
 
 @pytest.fixture
+def shanxi(reference_data) -> None:
+    """Three submitted schools of 山西省 with two items each: six rows in the national export."""
+    from tests.factories import ProvinceAdminFactory
+    from tests.review.helpers import open_round_for, school_in_state
+
+    round_ = open_round_for("14")
+    admin = ProvinceAdminFactory(province=round_.province)
+    for state in ("approved", "returned", "submitted"):
+        school_in_state(round_.province, round_, state, admin)
+
+
+@pytest.fixture
 def database_queue(settings) -> None:
     """This process enqueues onto the database queue, as production does by default."""
     settings.TASKS = {
