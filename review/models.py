@@ -1,7 +1,7 @@
 import logging
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -229,7 +229,7 @@ class ExportJob(models.Model):
 
     run.alters_data = True  # type: ignore[attr-defined]
 
-    def recover(self, *, max_attempts: int, stale_before: Any) -> bool:
+    def recover(self, *, max_attempts: int, stale_before: datetime) -> bool:
         """A RUNNING job whose worker stopped reporting before `stale_before`: queue it again,
         or, after `max_attempts` runs, fail it with a message for the user. A conditional UPDATE
         decides, so when several servers recover at once exactly one of them acts. True if
