@@ -15,6 +15,14 @@ class SchoolKind(models.TextChoices):
     OTHER = "other", "其他主体"
 
 
+class MailMode(models.TextChoices):
+    """How an account's notices are also mailed (消息设置)."""
+
+    EACH = "each", "每条通知"
+    DAILY = "daily", "每日汇总"
+    NONE = "none", "不发送"
+
+
 class AuditAction(models.TextChoices):
     """Every action the audit trail records, for every kind of subject.
 
@@ -55,6 +63,7 @@ class AuditAction(models.TextChoices):
     ACCOUNT_DEACTIVATE = "account_deactivate", "停用账号"
     ACCOUNT_ACTIVATE = "account_activate", "启用账号"
     ACCOUNT_CHANGE = "account_change", "修改账号"
+    MAIL_SETTINGS = "mail_settings", "修改消息设置"
     # The catalogue, and anything an operator edits in Django admin.
     ENTRY_ADD = "entry_add", "新增"
     ENTRY_CHANGE = "entry_change", "修改"

@@ -6,11 +6,12 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models, transaction
 from django.db.models import F, Q
 
 from schools.audit import Entry, announce
-from schools.choices import AuditAction, Role, SchoolKind
+from schools.choices import AuditAction, MailMode, Role, SchoolKind
 from schools.validators import (
     INITIAL_PASSWORD,
     mobile_validator,
@@ -57,6 +58,9 @@ class School(models.Model):
         "办公电话", max_length=20, blank=True, validators=[office_phone_validator]
     )
     mobile = models.CharField("手机号", max_length=11, blank=True, validators=[mobile_validator])
+    email = models.EmailField(
+        "电子邮箱", blank=True, help_text="选填；填写后，平台的消息也发送到此邮箱。"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -381,6 +385,13 @@ class User(AbstractUser):
         verbose_name="所属学校",
         help_text="仅学校账号填写。",
     )
+    mail_mode = models.CharField(
+        "邮件提醒",
+        max_length=8,
+        choices=MailMode.choices,
+        default=MailMode.EACH,
+        help_text="平台消息是否同时发送邮件：每条通知、每日汇总或不发送。",
+    )
     must_change_password = models.BooleanField(
         "须修改密码",
         default=False,
@@ -528,6 +539,49 @@ class User(AbstractUser):
             self.save(update_fields=["password", "must_change_password"])
             announce(Entry(self, AuditAction.PASSWORD_CHANGE, self, ip))
 
+    # -- notices by mail ------------------------------------------------------------------
+
+    @property
+    def mail_address(self) -> str:
+        """Where this account's notices are mailed: a school's contact address (one account
+        per school), an admin's own address; empty when none was given."""
+        if self.school_id is not None:
+            return self.school.email if self.school else ""
+        return self.email
+
+    def set_mail_preferences(
+        self, *, email: str, mail_mode: str, ip: str | None = None
+    ) -> None:
+        """消息设置 by the account's owner: the address notices are mailed to (the school's
+        contact address for a school account) and how often."""
+        if mail_mode not in MailMode.values:
+            raise InvalidInput("请选择邮件提醒方式。")
+        email = email.strip()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError as exc:
+                raise InvalidInput("电子邮箱格式不正确。") from exc
+        with transaction.atomic():
+            changes: dict[str, list[str]] = {}
+            if self.school_id is not None:
+                school = School.objects.select_for_update().get(pk=self.school_id)
+                if school.email != email:
+                    changes["电子邮箱"] = [school.email, email]
+                    school.email = email
+                    school.save(update_fields=["email", "updated_at"])
+                self.school = school
+            elif self.email != email:
+                changes["电子邮箱"] = [self.email, email]
+                self.email = email
+            if self.mail_mode != mail_mode:
+                changes["邮件提醒"] = [MailMode(self.mail_mode).label, MailMode(mail_mode).label]
+                self.mail_mode = mail_mode
+            if changes:
+                self.save(update_fields=["email", "mail_mode"])
+                announce(Entry(self, AuditAction.MAIL_SETTINGS, self, ip, {"fields": changes}))
+
+    set_mail_preferences.alters_data = True  # type: ignore[attr-defined]
     create_account.__func__.alters_data = True  # type: ignore[attr-defined]
     reset_password.alters_data = True  # type: ignore[attr-defined]
     set_active.alters_data = True  # type: ignore[attr-defined]

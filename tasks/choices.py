@@ -81,3 +81,25 @@ FUND_FIELDS = (
 )
 FUND_NAMES = tuple(name for name, _label in FUND_FIELDS)
 FUND_LABELS = dict(FUND_FIELDS)
+
+
+class NoticeKind(models.TextChoices):
+    """What a notice (消息) is about."""
+
+    ITEM_RETURNED = "item_returned", "任务退回修改"
+    ITEMS_APPROVED = "items_approved", "任务审核通过"
+    ALL_APPROVED = "all_approved", "全部任务审核通过"
+    REOPENED = "reopened", "退回重新填报"
+    REPORT_RETURNED = "report_returned", "年度绩效退回修改"
+    REPORT_EVALUATED = "report_evaluated", "年度绩效已评价"
+    DEADLINE = "deadline", "截止提醒"
+    SUBMITTED = "submitted", "学校提交"
+    RESUBMITTED = "resubmitted", "学校重新提交"
+    PROVINCE_REVIEWED = "province_reviewed", "省级审核完成"
+
+
+class MailStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
+from schools.choices import MailMode
 from schools.forms import ContactForm
 from tasks.choices import FUND_LABELS, FUND_NAMES, ReportProgress
 from tasks.files import display_name
@@ -643,3 +644,22 @@ def _display_figures(figures: RowFigures) -> dict[str, Any]:
         name: amount(value) if isinstance(value, Decimal) else value
         for name, value in asdict(figures).items()
     }
+
+
+class MailSettingsForm(forms.Form):
+    """消息设置: formats only; User.set_mail_preferences applies the rules."""
+
+    email = forms.EmailField(
+        label="电子邮箱",
+        required=False,
+        max_length=254,
+        help_text="选填。学校账号填写的是本校平台管理联系人的邮箱。",
+        error_messages={"invalid": "电子邮箱格式不正确，例如：name@example.com。"},
+    )
+    mail_mode = forms.ChoiceField(
+        label="邮件提醒",
+        choices=MailMode.choices,
+        widget=forms.RadioSelect,
+        help_text="平台内的消息总会显示；这里选择是否同时发送邮件。",
+        error_messages={"required": "请选择邮件提醒方式。", "invalid_choice": "请选择邮件提醒方式。"},
+    )

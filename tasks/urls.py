@@ -1,11 +1,15 @@
 from django.urls import path
 
-from tasks import views
+from tasks import notice_views, views
 
 app_name = "tasks"
 
 urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("notices/", notice_views.notices, name="notices"),
+    path("notices/<int:pk>/", notice_views.notice_open, name="notice_open"),
+    path("notices/read-all/", notice_views.notices_read_all, name="notices_read_all"),
+    path("notices/settings/", notice_views.mail_settings, name="mail_settings"),
     path("school/commitments/", views.commitments, name="commitments"),
     path("school/commitments/withdraw/", views.withdraw, name="withdraw"),
     path("school/commitments/export/", views.export, name="export"),

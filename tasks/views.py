@@ -85,6 +85,7 @@ def _form_page(
             "school": declaration.school,
             "error": error,
             "editable": declaration.can_edit(request.user),
+            "reopen_reason": declaration.reopen_reason(),
         },
         status=status,
     )
@@ -120,6 +121,7 @@ def _preview_page(
             if declaration.is_submitted
             else None,
             "error": error,
+            "reopen_reason": declaration.reopen_reason(),
         },
         status=status,
     )

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tasks.context_processors.notices",
             ],
         },
     },
@@ -247,6 +248,9 @@ EXPORT_MAX_ATTEMPTS = envint("EXPORT_MAX_ATTEMPTS", 3)
 # entry is idempotent and safe to run on several servers at once.
 PERIODIC_JOBS = [
     "review.jobs.recover_stalled_exports",
+    "tasks.jobs.remind_deadlines",
+    "tasks.jobs.mail_daily_digests",
+    "tasks.jobs.retry_mail",
 ]
 
 # Mail (README: mail). Notices are mailed by the job engine, never inside a request.

@@ -10,6 +10,7 @@ from tasks.models.declarations import (
     derive_school_status,
     summarise,
 )
+from tasks.models.notices import Mail, Notice
 from tasks.models.reporting import (
     EvidenceFile,
     ProvinceDeadline,
@@ -28,6 +29,8 @@ __all__ = [
     "Declaration",
     "EvidenceFile",
     "Item",
+    "Mail",
+    "Notice",
     "Plan",
     "ProvinceDeadline",
     "ProvinceSummaryReport",

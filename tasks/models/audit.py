@@ -177,6 +177,10 @@ class AuditEvent(models.Model):
             )
         )
         event.save()
+        # Whoever the change concerns is told in the same transaction (tasks.models.notices).
+        from tasks.models.notices import notify
+
+        notify(event, subject)
         return event
 
     @classmethod

@@ -264,6 +264,22 @@ class Declaration(LockedTransitions, models.Model):
     def is_submitted(self) -> bool:
         return self.status == DeclarationStatus.SUBMITTED
 
+    def reopen_reason(self) -> str | None:
+        """The province's reason while the declaration is a draft again because it was
+        reopened (退回学校重新填报), until the school submits; None otherwise."""
+        if self.pk is None or self.status != DeclarationStatus.DRAFT:
+            return None
+        last = (
+            AuditEvent.objects.for_subject(self)
+            .filter(action__in=[AuditAction.SUBMIT, AuditAction.REOPEN])
+            .order_by("-at", "-pk")
+            .values_list("action", "changes")
+            .first()
+        )
+        if last is None or last[0] != AuditAction.REOPEN:
+            return None
+        return str((last[1] or {}).get("reason", ""))
+
     def _check(self, refusal: str | None, error: type[TransitionError] = NotAllowed) -> None:
         if refusal:
             raise error(refusal)
@@ -306,7 +322,10 @@ class Declaration(LockedTransitions, models.Model):
         if not self.round.is_open():
             return "申报已截止，不能自行撤回。如需修改，请联系省级平台联系人。"
         if self.commitments.exclude(review_status=ReviewStatus.PENDING).exists():
-            return "省厅已开始审核，不能自行撤回。如需修改，请联系省级平台联系人。"
+            return (
+                "省厅已开始审核，不能自行撤回。被退回修改的任务请在“需修改的任务”中修改后"
+                "重新提交；其他修改请联系省级平台联系人。"
+            )
         return None
 
     def can_withdraw(self, user: User) -> bool:
@@ -715,6 +734,15 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
 
     def in_plan(self, plan_id: int) -> "CommitmentQuerySet":
         return self.filter(declaration__round__plan_id=plan_id)
+
+    def returned_to(self, school_id: str) -> "CommitmentQuerySet":
+        """需修改的任务: the school's items of its current round returned for changes."""
+        return self.filter(
+            declaration__school_id=school_id,
+            declaration__round__plan__is_current=True,
+            declaration__status=DeclarationStatus.SUBMITTED,
+            review_status=ReviewStatus.RETURNED,
+        )
 
     def reportable(self, plan_id: int) -> "CommitmentQuerySet":
         """What units report on each year (年度绩效): the schools' approved commitments in the

@@ -1,0 +1,18 @@
+"""What every signed-in page shows in its header and menu: unread notices, and for a school
+the items waiting in 需修改的任务. One query each, whatever the number of notices."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from tasks.models import Commitment, Notice
+
+
+def notices(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.must_change_password:
+        return {}
+    found: dict[str, Any] = {"unread_notices": Notice.objects.filter(user=user).unread().count()}
+    if user.school_id is not None:
+        found["returned_items"] = Commitment.objects.returned_to(user.school_id).count()
+    return found

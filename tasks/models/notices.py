@@ -1,0 +1,595 @@
+"""Notices (消息) and the mail that carries them.
+
+A notice is written in the same transaction as the change it reports: `AuditEvent.record`
+hands every event to `notify`, which knows which events concern whom. Deadline reminders are
+written by the scheduler (`tick`). Each notice has a key, unique per account, so a reminder
+or a retried job never writes the same notice twice.
+
+Mail is an outbox: a `Mail` row per message, written beside the notice, and a job
+(`tasks.jobs.deliver_mail`) that claims the row, sends it through Django's mail framework and
+records the outcome. A failed send is retried by the scheduler with a growing delay; it never
+touches the change that caused it.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from schools.choices import AuditAction, MailMode, Role
+from schools.models import School, User
+from tasks.choices import (
+    DeclarationStatus,
+    MailStatus,
+    NoticeKind,
+    ReportStatus,
+    ReviewStatus,
+    SchoolStatus,
+)
+from tasks.transitions import BEIJING, beijing_today
+
+if TYPE_CHECKING:
+    from tasks.models.audit import AuditEvent
+
+REMINDER_DAYS = (7, 3, 1)
+MAIL_MAX_ATTEMPTS = 5
+MAIL_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+# A queued mail no worker has taken after this long is queued again (the job was lost).
+MAIL_LOST_AFTER = timedelta(minutes=10)
+DIGEST_HOUR = 8  # 每日汇总 go out from 08:00 Beijing time, for the day before
+BATCH = 1000
+
+
+class NoticeQuerySet(models.QuerySet["Notice"]):
+    def unread(self) -> "NoticeQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notice(models.Model):
+    """One message to one account: what happened, and a link to where the work is."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name="接收账号",
+    )
+    kind = models.CharField("类型", max_length=24, choices=NoticeKind.choices)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    url = models.CharField("链接", max_length=300)
+    key = models.CharField("去重键", max_length=120)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "消息"
+        verbose_name_plural = "消息"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_notice_per_key")]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            models.Index(fields=["user", "created_at"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+    def open(self) -> None:
+        """Mark read when its owner follows it (a second opening changes nothing)."""
+        if self.read_at is None:
+            self.read_at = timezone.now()
+            Notice.objects.filter(pk=self.pk, read_at__isnull=True).update(read_at=self.read_at)
+
+    open.alters_data = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def read_all(cls, user: User) -> int:
+        """全部标为已读."""
+        return cls.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+    # -- sending ---------------------------------------------------------------------------
+
+    @classmethod
+    def send(
+        cls,
+        users: Iterable[User],
+        *,
+        kind: NoticeKind,
+        title: str,
+        body: str = "",
+        url: str,
+        key: str,
+    ) -> int:
+        """Write the notice for each account (once per key) and queue its mail for those who
+        asked for one per notice. Returns how many accounts were addressed."""
+        users = list(users)
+        if not users:
+            return 0
+        now = timezone.now()
+        title = title[:200]
+        Notice.objects.bulk_create(
+            [
+                Notice(user=u, kind=kind, title=title, body=body, url=url, key=key, created_at=now)
+                for u in users
+            ],
+            ignore_conflicts=True,
+            batch_size=BATCH,
+        )
+        mails = [
+            Mail(
+                user=u,
+                to=u.mail_address,
+                subject=f"【提质培优管理平台】{title}",
+                body=mail_text(u, [(title, body, url)]),
+                key=f"{u.pk}:{key}",
+                next_attempt_at=now + MAIL_LOST_AFTER,
+            )
+            for u in users
+            if u.mail_mode == MailMode.EACH and u.mail_address
+        ]
+        Mail.queue(mails)
+        return len(users)
+
+
+def mail_text(user: User, notices: list[tuple[str, str, str]]) -> str:
+    """A mail's Chinese text: whom it is for, each notice with its link, and a footer."""
+    if user.school_id is not None and user.school is not None:
+        greeting = f"{user.school.name}平台管理联系人"
+    elif user.province_id is not None and user.province is not None:
+        greeting = f"{user.province.name}省级管理员（{user.username}）"
+    else:
+        greeting = f"{user.get_role_display()}用户（{user.username}）"
+    parts = [f"{greeting}：", ""]
+    for title, body, url in notices:
+        parts.append(title)
+        if body:
+            parts.append(body)
+        parts.append(f"查看：{settings.SITE_URL}{url}")
+        parts.append("")
+    parts.append("——职业教育提质培优行动计划任务（项目）管理平台")
+    parts.append("此邮件由系统自动发送，请勿直接回复。如不需要邮件提醒，可在平台“消息设置”中修改。")
+    return "\n".join(parts)
+
+
+class Mail(models.Model):
+    """One mail to send (the outbox): a notice, or a day's digest of them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="接收账号",
+    )
+    to = models.EmailField("收件地址")
+    subject = models.CharField("主题", max_length=250)
+    body = models.TextField("正文")
+    key = models.CharField("去重键", max_length=160, unique=True)
+    status = models.CharField(
+        "状态", max_length=8, choices=MailStatus.choices, default=MailStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次检查时间", default=timezone.now)
+    claimed_at = models.DateTimeField("开始发送时间", null=True, blank=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    error = models.TextField("错误", blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "邮件"
+        verbose_name_plural = "邮件"
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.to} {self.subject}"
+
+    @classmethod
+    def queue(cls, mails: list["Mail"]) -> None:
+        """Store the mails (each key once) and give each a job."""
+        from tasks.jobs import deliver_mail
+        from tizhi.jobs import enqueue
+
+        if not mails:
+            return
+        cls.objects.bulk_create(mails, ignore_conflicts=True, batch_size=BATCH)
+        for mail in mails:
+            enqueue(deliver_mail, mail.key)
+
+    @classmethod
+    def deliver(cls, key: str) -> None:
+        """Send one mail, once: the job of tasks.jobs.deliver_mail.
+
+        The row is claimed by a conditional update, so two jobs for the same mail (a retry
+        and a late original, or two schedulers) send it once.
+        """
+        from django.core.mail import EmailMessage
+
+        now = timezone.now()
+        claimed = cls.objects.filter(key=key, status=MailStatus.PENDING).update(
+            status=MailStatus.SENDING, claimed_at=now, attempts=models.F("attempts") + 1
+        )
+        if not claimed:
+            return
+        mail = cls.objects.get(key=key)
+        try:
+            EmailMessage(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to]).send()
+        except Exception as exc:  # any failure of the mail server: retried later
+            failed = mail.attempts >= MAIL_MAX_ATTEMPTS
+            delay = MAIL_RETRY_DELAYS[min(mail.attempts, len(MAIL_RETRY_DELAYS)) - 1]
+            cls.objects.filter(pk=mail.pk).update(
+                status=MailStatus.FAILED if failed else MailStatus.PENDING,
+                next_attempt_at=timezone.now() + delay,
+                error=f"{type(exc).__name__}: {exc}"[:1000],
+            )
+            return
+        cls.objects.filter(pk=mail.pk).update(
+            status=MailStatus.SENT, sent_at=timezone.now(), error=""
+        )
+
+    @classmethod
+    def retry_due(cls, now: datetime | None = None) -> int:
+        """Periodic: queue again each mail whose retry is due or whose job was lost, and free
+        a mail whose sender died mid-send. Returns how many were queued."""
+        from tasks.jobs import deliver_mail
+        from tizhi.jobs import enqueue
+
+        now = now or timezone.now()
+        cls.objects.filter(status=MailStatus.SENDING, claimed_at__lt=now - MAIL_LOST_AFTER).update(
+            status=MailStatus.PENDING, next_attempt_at=now
+        )
+        queued = 0
+        due = list(
+            cls.objects.filter(status=MailStatus.PENDING, next_attempt_at__lte=now).values_list(
+                "pk", "key"
+            )[:BATCH]
+        )
+        for pk, key in due:
+            # Whoever moves the check time on queues the job: two schedulers queue it once.
+            if cls.objects.filter(pk=pk, next_attempt_at__lte=now).update(
+                next_attempt_at=now + MAIL_LOST_AFTER
+            ):
+                enqueue(deliver_mail, key)
+                queued += 1
+        return queued
+
+    @classmethod
+    def queue_daily_digests(cls, now: datetime | None = None) -> int:
+        """Periodic: from 08:00 Beijing time, one mail per 每日汇总 account with the day
+        before's notices. The key (account, day) makes it once a day however often it runs."""
+        now = now or timezone.now()
+        local = timezone.localtime(now, BEIJING)
+        if local.hour < DIGEST_HOUR:
+            return 0
+        today = local.date()
+        day = today - timedelta(days=1)
+        start = datetime.combine(day, time.min, BEIJING)
+        end = datetime.combine(today, time.min, BEIJING)
+        found: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+        for user_id, title, body, url in (
+            Notice.objects.filter(
+                created_at__gte=start,
+                created_at__lt=end,
+                user__mail_mode=MailMode.DAILY,
+                user__is_active=True,
+            )
+            .order_by("user_id", "created_at", "pk")
+            .values_list("user_id", "title", "body", "url")
+        ):
+            found[user_id].append((title, body, url))
+        if not found:
+            return 0
+        keys = {user_id: f"digest:{user_id}:{day:%Y%m%d}" for user_id in found}
+        done = set(cls.objects.filter(key__in=keys.values()).values_list("key", flat=True))
+        users = User.objects.select_related("school", "province").filter(
+            pk__in=[u for u, key in keys.items() if key not in done]
+        )
+        mails = [
+            Mail(
+                user=user,
+                to=user.mail_address,
+                subject=f"【提质培优管理平台】{day:%Y年%m月%d日}的消息（{len(found[user.pk])}条）",
+                body=mail_text(user, found[user.pk]),
+                key=keys[user.pk],
+                next_attempt_at=now + MAIL_LOST_AFTER,
+            )
+            for user in users
+            if user.mail_address
+        ]
+        cls.queue(mails)
+        return len(mails)
+
+
+# -- who is told what -------------------------------------------------------------------------
+
+
+def _school_accounts(school_ids: Iterable[str]) -> models.QuerySet[User]:
+    return User.objects.select_related("school").filter(
+        role=Role.SCHOOL, school_id__in=list(school_ids), is_active=True
+    )
+
+
+def _province_admins(province_id: str) -> models.QuerySet[User]:
+    return User.objects.select_related("province").filter(
+        role=Role.PROVINCE, province_id=province_id, is_active=True
+    )
+
+
+def _ministry() -> models.QuerySet[User]:
+    return User.objects.filter(role=Role.MINISTRY, is_active=True)
+
+
+def _codes(changes: dict[str, Any], key: str = "items") -> list[str]:
+    found = changes.get(key)
+    return [str(code) for code in found] if isinstance(found, list) else []
+
+
+def notify(event: "AuditEvent", subject: models.Model) -> None:
+    """Write the notices an audit event calls for, in its transaction.
+
+    Each notice tells its reader only what their own pages show: a school about its own
+    declaration and report, a province about its own schools, the ministry about provinces.
+    """
+    from tasks.models.declarations import Declaration
+    from tasks.models.reporting import UnitReport
+
+    if isinstance(subject, Declaration) and subject.school_id is not None:
+        _declaration_notices(event, subject)
+    elif isinstance(subject, UnitReport):
+        _report_notices(event, subject)
+
+
+def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
+    from tasks.models.declarations import Commitment
+
+    action, changes = event.action, event.changes or {}
+    school: School = declaration.school
+    key = f"event:{event.pk}"
+    school_users = _school_accounts([school.code])
+    if action == AuditAction.SUBMIT:
+        Notice.send(
+            _province_admins(declaration.round.province_id),
+            kind=NoticeKind.SUBMITTED,
+            title=f"{school.name}提交了承接任务（{declaration.item_count}项），待审核",
+            url=reverse("review:school_review", args=[school.code]),
+            key=key,
+        )
+    elif action == AuditAction.RESUBMIT:
+        codes = _codes(changes, "resubmitted")
+        Notice.send(
+            _province_admins(declaration.round.province_id),
+            kind=NoticeKind.RESUBMITTED,
+            title=f"{school.name}重新提交了{len(codes)}项需修改的任务，待审核",
+            body=f"任务（项目）：{'、'.join(codes)}" if codes else "",
+            url=reverse("review:school_review", args=[school.code]),
+            key=key,
+        )
+    elif action == AuditAction.RETURN:
+        codes = _codes(changes)
+        Notice.send(
+            school_users,
+            kind=NoticeKind.ITEM_RETURNED,
+            title=f"任务（项目）{'、'.join(codes)}被省厅退回修改",
+            body=f"修改意见：{changes.get('comment', '')}",
+            url=reverse("tasks:returned"),
+            key=key,
+        )
+    elif action == AuditAction.APPROVE:
+        codes = _codes(changes)
+        if declaration.school_status == SchoolStatus.APPROVED:
+            Notice.send(
+                school_users,
+                kind=NoticeKind.ALL_APPROVED,
+                title="本校承接任务已全部审核通过",
+                body=f"最后通过的任务（项目）：{'、'.join(codes)}" if codes else "",
+                url=reverse("tasks:commitments"),
+                key=key,
+            )
+        else:
+            Notice.send(
+                school_users,
+                kind=NoticeKind.ITEMS_APPROVED,
+                title=f"{len(codes)}项任务（项目）审核通过",
+                body=f"任务（项目）：{'、'.join(codes)}",
+                url=reverse("tasks:commitments"),
+                key=key,
+            )
+    elif action == AuditAction.REOPEN:
+        Notice.send(
+            school_users,
+            kind=NoticeKind.REOPENED,
+            title="省厅已将本校承接任务退回重新填报",
+            body=f"退回原因：{changes.get('reason', '')}",
+            url=reverse("tasks:commitments"),
+            key=key,
+        )
+    if action in {AuditAction.APPROVE, AuditAction.RETURN}:
+        waiting = Commitment.objects.filter(
+            declaration__round_id=declaration.round_id,
+            declaration__school__isnull=False,
+            declaration__status=DeclarationStatus.SUBMITTED,
+            review_status=ReviewStatus.PENDING,
+        ).exists()
+        if not waiting:
+            province = declaration.round.province
+            Notice.send(
+                _ministry(),
+                kind=NoticeKind.PROVINCE_REVIEWED,
+                title=f"{province.name}已审核完所有已提交的承接任务",
+                url=reverse("review:ministry_province", args=[province.code]),
+                key=key,
+            )
+
+
+def _report_notices(event: "AuditEvent", report: Any) -> None:
+    changes = event.changes or {}
+    year = report.reporting_year
+    url = reverse("tasks:report", args=[year.pk])
+    if event.action == AuditAction.REPORT_RETURN:
+        Notice.send(
+            _school_accounts([report.school_id]),
+            kind=NoticeKind.REPORT_RETURNED,
+            title=f"{year.year}年度绩效被省厅退回修改",
+            body=f"退回意见：{changes.get('comment', '')}",
+            url=url,
+            key=f"event:{event.pk}",
+        )
+    elif event.action == AuditAction.REPORT_EVALUATE:
+        Notice.send(
+            _school_accounts([report.school_id]),
+            kind=NoticeKind.REPORT_EVALUATED,
+            title=f"{year.year}年度绩效已评价：{changes.get('grade', '')}",
+            body=f"评价意见：{changes.get('comment', '')}",
+            url=url,
+            key=f"event:{event.pk}",
+        )
+
+
+# -- deadline reminders -----------------------------------------------------------------------
+
+
+def reminder_band(days_left: int) -> int | None:
+    """Which reminder (7, 3 or 1 days before) is due with `days_left` days to the end date:
+    4–7 days left is the 7-day reminder, 2–3 the 3-day one, 1 or the last day itself the
+    1-day one. A scheduler that missed a day still sends the band's reminder, once."""
+    if days_left < 0:
+        return None
+    for band, floor in zip(REMINDER_DAYS, (*REMINDER_DAYS[1:], -1), strict=True):
+        if floor < days_left <= band:
+            return band
+    return 1 if days_left == 0 else None
+
+
+def _left(end: date, today: date) -> str:
+    days = (end - today).days
+    return "今天" if days == 0 else f"还有{days}天"
+
+
+def send_deadline_reminders(today: date | None = None) -> int:
+    """Periodic: remind who has not submitted, 7, 3 and 1 days before the end date of the
+    province's round (schools, and the province with the count) and of a yearly report
+    (schools, and the province with the count). Returns how many accounts were reminded.
+
+    Keys carry the end date and the band, so each is sent once per unit and deadline,
+    however often and on however many servers this runs; a moved deadline reminds again.
+    """
+    from tasks.models.declarations import Declaration
+    from tasks.models.reporting import ReportingYear, UnitReport
+    from tasks.models.rounds import Round
+
+    today = today or beijing_today()
+    sent = 0
+    for round_ in Round.objects.select_related("province", "plan").filter(
+        start_date__lte=today, end_date__gte=today, plan__is_current=True
+    ):
+        band = reminder_band((round_.end_date - today).days)
+        if band is None:
+            continue
+        submitted = Declaration.objects.filter(
+            round=round_, school=OuterRef("pk"), status=DeclarationStatus.SUBMITTED
+        )
+        started = Declaration.objects.filter(round=round_, school=OuterRef("pk"))
+        waiting = list(
+            School.objects.filter(province=round_.province, account__is_active=True)
+            .annotate(submitted=Exists(submitted), started=Exists(started))
+            .filter(submitted=False)
+            .values_list("code", "started")
+        )
+        if not waiting:
+            continue
+        end = f"{round_.end_date:%Y年%m月%d日}"
+        key = f"round:{round_.pk}:{round_.end_date:%Y%m%d}:{band}"
+        sent += Notice.send(
+            _school_accounts(code for code, _started in waiting),
+            kind=NoticeKind.DEADLINE,
+            title=f"承接任务填报将于{end}截止（{_left(round_.end_date, today)}），本校尚未提交",
+            body="请在截止前完成填写并点击“提交”。",
+            url=reverse("tasks:commitments"),
+            key=key,
+        )
+        filling = sum(1 for _code, started in waiting if started)
+        sent += Notice.send(
+            _province_admins(round_.province_id),
+            kind=NoticeKind.DEADLINE,
+            title=(
+                f"本省承接任务填报将于{end}截止（{_left(round_.end_date, today)}），"
+                f"还有{len(waiting)}所学校未提交"
+            ),
+            body=f"未填报{len(waiting) - filling}所，填报中{filling}所。",
+            url=reverse("review:province_home"),
+            key=f"province-{key}",
+        )
+    for year in ReportingYear.objects.select_related("plan").filter(deadline__gte=today):
+        deadlines: dict[date, list[str]] = defaultdict(list)
+        from schools.models import Province
+
+        for province_id in Province.objects.values_list("code", flat=True):
+            deadlines[year.deadline_for(province_id)].append(province_id)
+        for deadline, provinces in deadlines.items():
+            band = reminder_band((deadline - today).days)
+            if band is None:
+                continue
+            sent += _report_reminders(year, deadline, provinces, band, today, UnitReport)
+    return sent
+
+
+def _report_reminders(
+    year: Any, deadline: date, provinces: list[str], band: int, today: date, report_model: Any
+) -> int:
+    from tasks.models.declarations import Commitment
+
+    done = report_model.objects.filter(
+        reporting_year=year,
+        school=OuterRef("pk"),
+        status__in=[ReportStatus.SUBMITTED, ReportStatus.EVALUATED],
+    )
+    began = report_model.objects.filter(reporting_year=year, school=OuterRef("pk"))
+    reporting = Commitment.objects.reportable(year.plan_id).values("declaration__school_id")
+    waiting = list(
+        School.objects.filter(
+            Q(code__in=reporting), province_id__in=provinces, account__is_active=True
+        )
+        .annotate(done=Exists(done), began=Exists(began))
+        .filter(done=False)
+        .values_list("code", "province_id", "began")
+    )
+    end = f"{deadline:%Y年%m月%d日}"
+    key = f"report:{year.pk}:{deadline:%Y%m%d}:{band}"
+    sent = Notice.send(
+        _school_accounts(code for code, _p, _b in waiting),
+        kind=NoticeKind.DEADLINE,
+        title=f"{year.year}年度绩效填报将于{end}截止（{_left(deadline, today)}），本校尚未提交",
+        body="请在截止前完成填写并点击“提交”。",
+        url=reverse("tasks:report", args=[year.pk]),
+        key=key,
+    )
+    by_province: dict[str, list[bool]] = defaultdict(list)
+    for _code, province_id, began in waiting:
+        by_province[province_id].append(began)
+    for province_id, began in by_province.items():
+        filling = sum(began)
+        sent += Notice.send(
+            _province_admins(province_id),
+            kind=NoticeKind.DEADLINE,
+            title=(
+                f"本省{year.year}年度绩效填报将于{end}截止（{_left(deadline, today)}），"
+                f"还有{len(began)}个单位未提交"
+            ),
+            body=f"未填报{len(began) - filling}个，填报中或退回修改{filling}个。",
+            url=reverse("review:reporting_province_year", args=[year.pk]),
+            key=f"province-{key}",
+        )
+    return sent
