@@ -549,9 +549,7 @@ class User(AbstractUser):
             return self.school.email if self.school else ""
         return self.email
 
-    def set_mail_preferences(
-        self, *, email: str, mail_mode: str, ip: str | None = None
-    ) -> None:
+    def set_mail_preferences(self, *, email: str, mail_mode: str, ip: str | None = None) -> None:
         """消息设置 by the account's owner: the address notices are mailed to (the school's
         contact address for a school account) and how often."""
         if mail_mode not in MailMode.values:

@@ -661,5 +661,8 @@ class MailSettingsForm(forms.Form):
         choices=MailMode.choices,
         widget=forms.RadioSelect,
         help_text="平台内的消息总会显示；这里选择是否同时发送邮件。",
-        error_messages={"required": "请选择邮件提醒方式。", "invalid_choice": "请选择邮件提醒方式。"},
+        error_messages={
+            "required": "请选择邮件提醒方式。",
+            "invalid_choice": "请选择邮件提醒方式。",
+        },
     )

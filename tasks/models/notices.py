@@ -205,7 +205,7 @@ class Mail(models.Model):
 
         if not mails:
             return
-        cls.objects.bulk_create(mails, ignore_conflicts=True, batch_size=BATCH)
+        Mail.objects.bulk_create(mails, ignore_conflicts=True, batch_size=BATCH)
         for mail in mails:
             enqueue(deliver_mail, mail.key)
 

@@ -42,7 +42,12 @@ def clear_calls():
 
 
 def test_every_periodic_job_is_a_function_that_imports(settings):
-    assert settings.PERIODIC_JOBS == ["review.jobs.recover_stalled_exports"]
+    assert settings.PERIODIC_JOBS == [
+        "review.jobs.recover_stalled_exports",
+        "tasks.jobs.remind_deadlines",
+        "tasks.jobs.mail_daily_digests",
+        "tasks.jobs.retry_mail",
+    ]
     for path in settings.PERIODIC_JOBS:
         assert callable(import_string(path))
 
