@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from schools.choices import AuditAction, MailMode, Role
-from schools.models import School, User
+from schools.models import Province, School, User
 from tasks.choices import (
     DeclarationStatus,
     MailStatus,
@@ -487,7 +487,7 @@ def send_deadline_reminders(today: date | None = None) -> int:
     however often and on however many servers this runs; a moved deadline reminds again.
     """
     from tasks.models.declarations import Declaration
-    from tasks.models.reporting import ReportingYear, UnitReport
+    from tasks.models.reporting import ProvinceDeadline, ReportingYear, UnitReport
     from tasks.models.rounds import Round
 
     today = today or beijing_today()
@@ -532,12 +532,18 @@ def send_deadline_reminders(today: date | None = None) -> int:
             url=reverse("review:province_home"),
             key=f"province-{key}",
         )
+    provinces = list(Province.objects.values_list("code", flat=True))
     for year in ReportingYear.objects.select_related("plan").filter(deadline__gte=today):
+        # Each province's deadline as ReportingYear.deadline_for reads it, in one query.
+        earlier = dict(
+            ProvinceDeadline.objects.filter(reporting_year=year).values_list(
+                "province_id", "deadline"
+            )
+        )
         deadlines: dict[date, list[str]] = defaultdict(list)
-        from schools.models import Province
-
-        for province_id in Province.objects.values_list("code", flat=True):
-            deadlines[year.deadline_for(province_id)].append(province_id)
+        for province_id in provinces:
+            own = earlier.get(province_id)
+            deadlines[min(own, year.deadline) if own else year.deadline].append(province_id)
         for deadline, provinces in deadlines.items():
             band = reminder_band((deadline - today).days)
             if band is None:
