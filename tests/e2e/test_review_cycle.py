@@ -61,7 +61,9 @@ def test_return_fix_resubmit_approve(live_server, browser, setup, js):
     # The school sees the comment and fixes the item.
     sign_in(school_tab, live_server, school.username, PASSWORD)
     expect(school_tab.get_by_text("修改意见：名班主任工作室数量请按实际填写")).to_be_visible()
-    school_tab.get_by_role("link", name="需修改的任务").click()
+    expect(school_tab.get_by_text("有1项任务被退回修改。")).to_be_visible()
+    # The banner's link, beside the menu's (需修改的任务 with its count).
+    school_tab.get_by_role("main").get_by_role("link", name="需修改的任务").click()
     expect(school_tab.get_by_text("名班主任工作室数量请按实际填写")).to_be_visible()
     school_tab.get_by_label("3.2 承接数量", exact=True).fill("1")
     school_tab.get_by_label("3.2 学校自筹", exact=True).fill("5")
