@@ -220,6 +220,16 @@ class ProvinceAdminForm(forms.Form):
         widget=forms.PasswordInput(render_value=False),
         help_text="留空则由系统生成；对方首次登录时须修改。",
     )
+    email = forms.EmailField(
+        label="电子邮箱",
+        required=False,
+        max_length=254,
+        help_text=(
+            "选填。填写后，平台的消息（如学校提交、截止提醒）同时发送到此邮箱；"
+            "对方可在“消息设置”中修改。"
+        ),
+        error_messages={"invalid": "电子邮箱格式不正确，例如：name@example.com。"},
+    )
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()

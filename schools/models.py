@@ -471,16 +471,30 @@ class User(AbstractUser):
         by: "User | None",
         ip: str | None = None,
         actor: str = "",
+        email: str = "",
     ) -> "User":
         """A province admin or a ministry account, created by the ministry's page or by
-        `create_admin`; either way it must change its password at first sign-in."""
+        `create_admin`; either way it must change its password at first sign-in. `email`
+        (optional) is where its notices are mailed; the account may change it in 消息设置."""
         if by is not None and not (by.role == Role.MINISTRY and role == Role.PROVINCE):
             raise NotAllowed("只有教育部可以创建省级管理员账号。")
         if role not in (Role.PROVINCE, Role.MINISTRY):
             raise InvalidInput("只能创建省级管理员或教育部账号。")
         if (role == Role.PROVINCE) != (province is not None):
             raise InvalidInput("省级管理员须指定省级单位，教育部账号不属于任何省份。", "province")
-        user = cls(username=username, role=role, province=province, must_change_password=True)
+        email = email.strip()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError as exc:
+                raise InvalidInput("电子邮箱格式不正确。", "email") from exc
+        user = cls(
+            username=username,
+            role=role,
+            province=province,
+            email=email,
+            must_change_password=True,
+        )
         try:
             validate_password(password, user)
         except ValidationError as exc:
@@ -491,6 +505,8 @@ class User(AbstractUser):
             user.set_password(password)
             user.save()
             where = {"省级单位": [None, province.name]} if province else {}
+            if email:
+                where["电子邮箱"] = [None, email]
             announce(
                 Entry(
                     user,

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from schools.audit import AuditedAdmin
-from tasks.models import AuditEvent, Category, Item, Plan, Task
+from tasks.models import AuditEvent, Category, Item, Mail, Plan, Task
 from tizhi.lib.http import client_ip
 
 
@@ -76,6 +76,26 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="变更内容（说明）")
     def description(self, obj: AuditEvent) -> str:
         return obj.describe(limit=50)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Mail)
+class MailAdmin(admin.ModelAdmin):
+    """The mail outbox for operators: what was sent, what is waiting and why a send failed.
+    Read only: the job engine and `tick` move a mail through its states."""
+
+    list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status"]
+    search_fields = ["to", "subject"]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -361,6 +361,7 @@ def admin_new(request: PortalRequest) -> HttpResponse:
                 password=password,
                 by=request.user,
                 ip=client_ip(request),
+                email=form.cleaned_data["email"],
             )
         except TransitionError as exc:
             form.add_error(exc.field, exc.message)

@@ -12,7 +12,8 @@ from openpyxl import Workbook
 
 from schools.choices import AuditAction
 from schools.models import Province, School, User
-from tasks.models import AuditEvent, Item, Plan, ReportingYear, Round, Task
+from tasks.choices import MailStatus
+from tasks.models import AuditEvent, Item, Mail, Plan, ReportingYear, Round, Task
 from tasks.transitions import beijing_today
 from tests.factories import (
     MinistryUserFactory,
@@ -329,6 +330,19 @@ def test_operators_read_the_trail_in_admin_but_cannot_edit_it(admin):
     assert client.post(f"/admin/tasks/auditevent/{event.pk}/delete/").status_code == 403
     assert client.get("/admin/tasks/auditevent/add/").status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_operators_see_the_mail_outbox_in_admin_read_only(admin):
+    operator = UserFactory(username="ops", role="operator", is_staff=True, is_superuser=True)
+    mail = Mail.objects.create(
+        user=admin, to="sx@example.cn", subject="【提质培优管理平台】测试", body="正文", key="k1"
+    )
+    Mail.objects.filter(pk=mail.pk).update(status=MailStatus.FAILED, error="SMTPConnectError: 拒绝")
+    client = client_for(operator)
+    page = client.get("/admin/tasks/mail/?status=failed").content.decode()
+    assert "sx@example.cn" in page and "SMTPConnectError: 拒绝" in page
+    assert client.post(f"/admin/tasks/mail/{mail.pk}/delete/").status_code == 403
+    assert client.get("/admin/tasks/mail/add/").status_code == 403
 
 
 # -- 操作记录 -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.test import Client
 
 from schools.choices import Role
 from schools.models import User
-from tasks.models import Category, Item, Plan, Round, Task
+from tasks.models import AuditEvent, Category, Item, Plan, Round, Task
 from tests.conftest import sign_in
 from tests.factories import ProvinceAdminFactory, SchoolUserFactory
 from tests.html_checks import check_page
@@ -73,6 +73,7 @@ def test_create_with_a_chosen_password(client):
         ({"username": "hn", "province": "99"}, "选择一个有效的选项"),
         ({"username": "hn", "province": "41", "password": "short"}, "密码长度应为6-20位"),
         ({"username": "EXISTING", "province": "41"}, "已存在"),
+        ({"username": "hn", "province": "41", "email": "hn@"}, "电子邮箱格式不正确"),
     ],
 )
 def test_create_refused(client, data, message):
@@ -82,6 +83,17 @@ def test_create_refused(client, data, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert User.objects.count() == before
+
+
+def test_create_with_an_email_for_notices(client):
+    client.post(
+        "/ministry/admins/new/", {"username": "bj", "province": "11", "email": " bj@moe.example "}
+    )
+    user = User.objects.get(username="bj")
+    assert (user.email, user.mail_address) == ("bj@moe.example", "bj@moe.example")
+    event = AuditEvent.objects.for_subject(user).get()
+    assert event.changes["fields"]["电子邮箱"] == [None, "bj@moe.example"]
+    assert "bj@moe.example" in client.get("/ministry/admins/").content.decode()
 
 
 def test_reset_and_deactivate_a_province_admin(client):

@@ -37,6 +37,17 @@ def test_creates_a_ministry_user(reference_data):
     assert (user.role, user.province_id) == (Role.MINISTRY, None)
 
 
+def test_creates_an_account_with_an_email(reference_data):
+    run("moe", "--role", "ministry", "--password", "Jiaoyubu2020", "--email", "moe@moe.example")
+    assert User.objects.get(username="moe").mail_address == "moe@moe.example"
+
+
+def test_a_bad_email_is_refused(reference_data):
+    with pytest.raises(CommandError, match="电子邮箱格式不正确"):
+        run("moe", "--role", "ministry", "--password", "Jiaoyubu2020", "--email", "moe@")
+    assert not User.objects.exists()
+
+
 def test_password_prompt(reference_data, monkeypatch):
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "Prompted123")

@@ -18,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=[Role.PROVINCE, Role.MINISTRY])
         parser.add_argument("--province", help="省级单位代码（2位），省级管理员必填")
         parser.add_argument("--password", help="密码；不给出时在终端提示输入")
+        parser.add_argument("--email", default="", help="电子邮箱（选填），平台消息也发到此邮箱")
 
     def handle(
         self,
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         role: str,
         province: str | None,
         password: str | None,
+        email: str = "",
         **options: Any,
     ) -> None:
         # The same normaliser as the sign-in form's, so the account can sign in as typed.
@@ -56,6 +58,7 @@ class Command(BaseCommand):
                 password=password,
                 by=None,
                 actor="命令行 create_admin",
+                email=email,
             )
         except TransitionError as exc:
             raise CommandError(exc.message) from exc
