@@ -368,12 +368,21 @@ def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
             key=key,
         )
     elif action == AuditAction.RESUBMIT:
-        codes = _codes(changes, "resubmitted")
+        codes, dropped = _codes(changes, "resubmitted"), _codes(changes, "dropped")
+        # A school may resubmit a returned item as no longer undertaken: nothing then waits
+        # for review, but the province still has to know which items left the declaration.
+        lines = [f"任务（项目）：{'、'.join(codes)}"] if codes else []
+        if dropped:
+            lines.append(f"不再承接：{'、'.join(dropped)}")
         Notice.send(
             _province_admins(declaration.round.province_id),
             kind=NoticeKind.RESUBMITTED,
-            title=f"{school.name}重新提交了{len(codes)}项需修改的任务，待审核",
-            body=f"任务（项目）：{'、'.join(codes)}" if codes else "",
+            title=(
+                f"{school.name}重新提交了{len(codes)}项需修改的任务，待审核"
+                if codes
+                else f"{school.name}不再承接{len(dropped)}项退回修改的任务"
+            ),
+            body="\n".join(lines),
             url=reverse("review:school_review", args=[school.code]),
             key=key,
         )
