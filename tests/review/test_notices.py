@@ -209,7 +209,7 @@ def add_notices(user: User, count: int, first: int = 0) -> None:
     )
 
 
-def pages_of(role: str, nation: dict[str, School]) -> tuple[User, list[str]]:
+def pages_of(role, nation):
     if role == "school":
         school = nation["hn_returned"]  # items returned (the menu count) and one approved
         ReportingYear.objects.create(
