@@ -553,11 +553,11 @@ def send_deadline_reminders(today: date | None = None) -> int:
         for province_id in provinces:
             own = earlier.get(province_id)
             deadlines[min(own, year.deadline) if own else year.deadline].append(province_id)
-        for deadline, provinces in deadlines.items():
+        for deadline, due in deadlines.items():
             band = reminder_band((deadline - today).days)
             if band is None:
                 continue
-            sent += _report_reminders(year, deadline, provinces, band, today, UnitReport)
+            sent += _report_reminders(year, deadline, due, band, today, UnitReport)
     return sent
 
 
