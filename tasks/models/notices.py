@@ -403,7 +403,7 @@ def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
                 school_users,
                 kind=NoticeKind.ALL_APPROVED,
                 title="本校承接任务已全部审核通过",
-                body=f"最后通过的任务（项目）：{'、'.join(codes)}" if codes else "",
+                body=f"本次通过的任务（项目）：{'、'.join(codes)}" if codes else "",
                 url=reverse("tasks:commitments"),
                 key=key,
             )

@@ -99,7 +99,7 @@ def test_last_approval_tells_the_school_everything_passed(school, province_admin
         (
             NoticeKind.ALL_APPROVED,
             "本校承接任务已全部审核通过",
-            "最后通过的任务（项目）：3.2",
+            "本次通过的任务（项目）：3.2",
             "/school/commitments/",
         )
     ]
@@ -112,7 +112,7 @@ def test_approve_all_in_one_step_is_one_all_approved_notice(school, province_adm
     assert told(notices) == {(school.account.username, NoticeKind.ALL_APPROVED)}
     assert len(notices) == 1
     assert notices[0].title == "本校承接任务已全部审核通过"
-    assert notices[0].body == "最后通过的任务（项目）：1、3.2"
+    assert notices[0].body == "本次通过的任务（项目）：1、3.2"
 
 
 def test_approve_all_beside_a_returned_item_is_not_everything_passed(
@@ -556,14 +556,14 @@ def test_no_reopen_banner_after_the_school_withdraws_itself(shanxi, open_round, 
     assert REOPEN_BANNER not in html
 
 
-def test_no_count_for_province_and_ministry_menus(province_admin):
+def test_province_menu_has_no_returned_count(province_admin):
     add_notices(province_admin, unread=1)
     response = client_for(province_admin).get("/province/")
     assert "returned_items" not in response.context
     assert "需修改的任务" not in response.content.decode()
 
 
-def test_unread_count_badge_counts_only_unread_for_the_other_admin(province_admin, shanxi):
+def test_each_admin_of_a_province_has_a_count_of_their_own(province_admin, shanxi):
     """Two admins of one province each have their own notices and their own count."""
     colleague = ProvinceAdminFactory(province=shanxi)
     add_notices(province_admin, unread=1)
