@@ -368,12 +368,21 @@ def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
             key=key,
         )
     elif action == AuditAction.RESUBMIT:
-        codes = _codes(changes, "resubmitted")
+        codes, dropped = _codes(changes, "resubmitted"), _codes(changes, "dropped")
+        # A school may resubmit a returned item as no longer undertaken: nothing then waits
+        # for review, but the province still has to know which items left the declaration.
+        lines = [f"任务（项目）：{'、'.join(codes)}"] if codes else []
+        if dropped:
+            lines.append(f"不再承接：{'、'.join(dropped)}")
         Notice.send(
             _province_admins(declaration.round.province_id),
             kind=NoticeKind.RESUBMITTED,
-            title=f"{school.name}重新提交了{len(codes)}项需修改的任务，待审核",
-            body=f"任务（项目）：{'、'.join(codes)}" if codes else "",
+            title=(
+                f"{school.name}重新提交了{len(codes)}项需修改的任务，待审核"
+                if codes
+                else f"{school.name}不再承接{len(dropped)}项退回修改的任务"
+            ),
+            body="\n".join(lines),
             url=reverse("review:school_review", args=[school.code]),
             key=key,
         )
@@ -394,7 +403,7 @@ def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
                 school_users,
                 kind=NoticeKind.ALL_APPROVED,
                 title="本校承接任务已全部审核通过",
-                body=f"最后通过的任务（项目）：{'、'.join(codes)}" if codes else "",
+                body=f"本次通过的任务（项目）：{'、'.join(codes)}" if codes else "",
                 url=reverse("tasks:commitments"),
                 key=key,
             )
@@ -544,11 +553,11 @@ def send_deadline_reminders(today: date | None = None) -> int:
         for province_id in provinces:
             own = earlier.get(province_id)
             deadlines[min(own, year.deadline) if own else year.deadline].append(province_id)
-        for deadline, provinces in deadlines.items():
+        for deadline, due in deadlines.items():
             band = reminder_band((deadline - today).days)
             if band is None:
                 continue
-            sent += _report_reminders(year, deadline, provinces, band, today, UnitReport)
+            sent += _report_reminders(year, deadline, due, band, today, UnitReport)
     return sent
 
 
