@@ -199,14 +199,21 @@ class Mail(models.Model):
 
     @classmethod
     def queue(cls, mails: list["Mail"]) -> None:
-        """Store the mails (each key once) and give each a job."""
+        """Store the mails (each key once) and give each new one a job. A mail already in the
+        outbox has had its job: the scheduler writes a day's reminders again every minute,
+        and must not queue thousands of jobs each time. (Two schedulers at the same moment
+        may both queue one; the mail is still sent once, see `deliver`.)"""
         from tasks.jobs import deliver_mail
         from tizhi.jobs import enqueue
 
-        if not mails:
-            return
-        Mail.objects.bulk_create(mails, ignore_conflicts=True, batch_size=BATCH)
-        for mail in mails:
+        keys = [mail.key for mail in mails]
+        stored: set[str] = set()
+        for start in range(0, len(keys), BATCH):
+            chunk = keys[start : start + BATCH]
+            stored.update(cls.objects.filter(key__in=chunk).values_list("key", flat=True))
+        new = [mail for mail in mails if mail.key not in stored]
+        Mail.objects.bulk_create(new, ignore_conflicts=True, batch_size=BATCH)
+        for mail in new:
             enqueue(deliver_mail, mail.key)
 
     @classmethod

@@ -6,6 +6,9 @@ children, when the test ends (before pytest-django empties the database).
 """
 
 import contextlib
+import email
+import email.policy
+import mailbox
 import os
 import signal
 import socket
@@ -15,6 +18,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,28 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 # Environment variables of ours that must not leak from the developer's shell into the children.
-OURS = {"DATABASE_URL", "JOB_BACKEND", "REDIS_URL", "EXPORT_ROOT", "DEBUG", "ALLOWED_HOSTS"}
+OURS = {
+    "DATABASE_URL",
+    "JOB_BACKEND",
+    "REDIS_URL",
+    "EXPORT_ROOT",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "DEFAULT_FROM_EMAIL",
+    "EMAIL_ENABLED",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT",
+}
+
+
+SITE_URL = "https://tizhi.example.edu.cn"
+FROM_ADDRESS = "提质培优管理平台 <noreply@tizhi.example.edu.cn>"
 
 
 def database_url() -> str:
@@ -103,6 +128,13 @@ class Processes:
             JOB_BACKEND="rq",
         )
 
+    def tick(self, at: str | None = None) -> subprocess.Popen:
+        """`manage.py tick`; with `at` (an ISO moment, e.g. "2026-12-03T09:00+08:00"), the same
+        with the clock at that moment (tests/jobs/tick_at.py)."""
+        if at is None:
+            return self.start("tick", "manage.py", "tick")
+        return self.start("tick", "tests/jobs/tick_at.py", at)
+
     def web_server(self, port: int) -> subprocess.Popen:
         process = self.start(
             "gunicorn",
@@ -145,6 +177,74 @@ class Processes:
     def stop_all(self) -> None:
         for process, _log in self.started:
             self.kill(process)
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server process on 127.0.0.1 (aiosmtpd) that keeps what it receives in a
+    maildir, and what arrived there, parsed as a mail client would."""
+
+    processes: Processes
+    port: int
+    folder: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = self.processes.start(
+            "smtp",
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{self.port}",
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+            str(self.folder),
+        )
+        process = self.process
+
+        def listening() -> bool:
+            if process.poll() is not None:
+                pytest.fail(f"the SMTP server exited\n{self.processes.logs()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            except OSError:
+                return False
+            return True
+
+        poll(listening, timeout=30, what="the SMTP server", logs=self.processes.logs())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.processes.kill(self.process)
+            self.process = None
+
+    def received(self) -> list[EmailMessage]:
+        """Every mail that arrived (in no particular order), parsed: headers and text decoded."""
+        if not self.folder.exists():
+            return []
+        box = mailbox.Maildir(self.folder, factory=None, create=False)
+        return [
+            email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+            for key in box.iterkeys()
+        ]
+
+
+@pytest.fixture
+def smtp(processes, tmp_path) -> SmtpServer:
+    """An SMTP server for the processes this test starts: their environment points Django's
+    mail at it through the documented variables (EMAIL_ENABLED, EMAIL_HOST, EMAIL_PORT, …).
+    The test starts it with `smtp.start()` (or leaves it down, to see sends fail)."""
+    server = SmtpServer(processes, free_port(), tmp_path / "maildir")
+    processes.env.update(
+        EMAIL_ENABLED="1",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(server.port),
+        EMAIL_TIMEOUT="5",
+        SITE_URL=SITE_URL,
+        DEFAULT_FROM_EMAIL=FROM_ADDRESS,
+    )
+    return server
 
 
 @pytest.fixture
