@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,6 +44,7 @@ MAIL_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minut
 # A queued mail no worker has taken after this long is queued again (the job was lost).
 MAIL_LOST_AFTER = timedelta(minutes=10)
 DIGEST_HOUR = 8  # 每日汇总 go out from 08:00 Beijing time, for the day before
+DIGEST_LOOKBACK_DAYS = 3  # days a digest missed by a stopped scheduler is still sent for
 BATCH = 1000
 
 
@@ -275,47 +277,59 @@ class Mail(models.Model):
 
     @classmethod
     def queue_daily_digests(cls, now: datetime | None = None) -> int:
-        """Periodic: from 08:00 Beijing time, one mail per 每日汇总 account with the day
-        before's notices. The key (account, day) makes it once a day however often it runs."""
+        """Periodic: from 08:00 Beijing time, one mail per 每日汇总 account and day with that
+        day's notices. The key (account, day) makes it once a day however often it runs; the
+        last `DIGEST_LOOKBACK_DAYS` days are looked at, so a scheduler that was down for a day
+        still sends the digest it missed. A notice already mailed on its own (the account
+        was on 每条通知 when it was written) is not mailed again."""
         now = now or timezone.now()
         local = timezone.localtime(now, BEIJING)
         if local.hour < DIGEST_HOUR:
             return 0
         today = local.date()
-        day = today - timedelta(days=1)
-        start = datetime.combine(day, time.min, BEIJING)
-        end = datetime.combine(today, time.min, BEIJING)
-        found: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-        for user_id, title, body, url in (
+        first = today - timedelta(days=DIGEST_LOOKBACK_DAYS)
+        mailed = Mail.objects.filter(
+            key=Concat(
+                Cast(OuterRef("user_id"), output_field=models.CharField()),
+                Value(":"),
+                OuterRef("key"),
+            )
+        )
+        found: dict[tuple[int, date], list[tuple[str, str, str]]] = defaultdict(list)
+        for user_id, at, title, body, url in (
             Notice.objects.filter(
-                created_at__gte=start,
-                created_at__lt=end,
+                created_at__gte=datetime.combine(first, time.min, BEIJING),
+                created_at__lt=datetime.combine(today, time.min, BEIJING),
                 user__mail_mode=MailMode.DAILY,
                 user__is_active=True,
             )
+            .exclude(Exists(mailed))
             .order_by("user_id", "created_at", "pk")
-            .values_list("user_id", "title", "body", "url")
+            .values_list("user_id", "created_at", "title", "body", "url")
         ):
-            found[user_id].append((title, body, url))
+            found[(user_id, timezone.localtime(at, BEIJING).date())].append((title, body, url))
         if not found:
             return 0
-        keys = {user_id: f"digest:{user_id}:{day:%Y%m%d}" for user_id in found}
+        keys = {(user_id, day): f"digest:{user_id}:{day:%Y%m%d}" for user_id, day in found}
         done = set(cls.objects.filter(key__in=keys.values()).values_list("key", flat=True))
-        users = User.objects.select_related("school", "province").filter(
-            pk__in=[u for u, key in keys.items() if key not in done]
+        due = [(user_id, day) for (user_id, day), key in keys.items() if key not in done]
+        users = User.objects.select_related("school", "province").in_bulk(
+            {user_id for user_id, _day in due}
         )
-        mails = [
-            Mail(
-                user=user,
-                to=user.mail_address,
-                subject=f"【提质培优管理平台】{day:%Y年%m月%d日}的消息（{len(found[user.pk])}条）",
-                body=mail_text(user, found[user.pk]),
-                key=keys[user.pk],
-                next_attempt_at=now + MAIL_LOST_AFTER,
-            )
-            for user in users
-            if user.mail_address
-        ]
+        mails = []
+        for user_id, day in due:
+            user, notices = users[user_id], found[(user_id, day)]
+            if user.mail_address:
+                mails.append(
+                    Mail(
+                        user=user,
+                        to=user.mail_address,
+                        subject=f"【提质培优管理平台】{day:%Y年%m月%d日}的消息（{len(notices)}条）",
+                        body=mail_text(user, notices),
+                        key=keys[(user_id, day)],
+                        next_attempt_at=now + MAIL_LOST_AFTER,
+                    )
+                )
         cls.queue(mails)
         return len(mails)
 
