@@ -25,6 +25,10 @@ OURS = {
     "EXPORT_MAX_ATTEMPTS",
     "EXPORT_ROOT",
     "REDIS_URL",
+    "SITE_URL",
+    "EMAIL_ENABLED",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
 }
 
 
@@ -130,3 +134,40 @@ def test_collectstatic_works_with_the_production_storage(tmp_path, settings):
     }
     call_command("collectstatic", interactive=False, verbosity=0, stdout=io.StringIO())
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_deploy_check_warns_while_mail_links_point_at_localhost(settings):
+    from django.core.checks import run_checks
+
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    found = [m.id for m in run_checks(include_deployment_checks=True)]
+    assert "tasks.W001" in found
+    settings.SITE_URL = "https://tizhi.example.cn"
+    assert "tasks.W001" not in [m.id for m in run_checks(include_deployment_checks=True)]
+    # Not a deployment check: plain `check` (and runserver) stays quiet.
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    assert "tasks.W001" not in [m.id for m in run_checks()]
+
+
+def test_mail_settings_come_from_the_environment():
+    result = run_python(
+        "import json; from django.conf import settings as s; import django; django.setup(); "
+        "print(json.dumps([s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.SITE_URL]))",
+        SECRET_KEY="x",
+        EMAIL_HOST="smtp.example.cn",
+        EMAIL_PORT="587",
+        SITE_URL="https://tizhi.example.cn/",
+    )
+    assert json.loads(result.stdout) == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.cn",
+        587,
+        "https://tizhi.example.cn",
+    ], result.stderr
+    result = run_python(
+        "import json; from django.conf import settings as s; import django; django.setup(); "
+        "print(json.dumps(s.EMAIL_BACKEND))",
+        SECRET_KEY="x",
+        DEBUG="1",
+    )
+    assert json.loads(result.stdout) == "django.core.mail.backends.console.EmailBackend"
