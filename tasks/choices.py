@@ -90,6 +90,7 @@ class NoticeKind(models.TextChoices):
     ITEMS_APPROVED = "items_approved", "任务审核通过"
     ALL_APPROVED = "all_approved", "全部任务审核通过"
     REOPENED = "reopened", "退回重新填报"
+    REVIEW_UNDONE = "review_undone", "审核撤销"
     REPORT_RETURNED = "report_returned", "年度绩效退回修改"
     REPORT_EVALUATED = "report_evaluated", "年度绩效已评价"
     DEADLINE = "deadline", "截止提醒"

@@ -437,6 +437,16 @@ def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
                 url=reverse("tasks:commitments"),
                 key=key,
             )
+    elif action == AuditAction.UNDO:
+        # A school told 已通过 (or 退回修改) must not go on believing it.
+        codes = _codes(changes)
+        Notice.send(
+            school_users,
+            kind=NoticeKind.REVIEW_UNDONE,
+            title=f"任务（项目）{'、'.join(codes)}的审核结果已被省厅撤销，重新待审核",
+            url=reverse("tasks:commitments"),
+            key=key,
+        )
     elif action == AuditAction.REOPEN:
         Notice.send(
             school_users,
