@@ -127,9 +127,7 @@ def test_approve_all_beside_a_returned_item_is_not_everything_passed(
     ]
 
 
-def test_an_undone_review_tells_the_school_the_item_waits_again(
-    school, province_admin, bystanders
-):
+def test_an_undone_review_tells_the_school_the_item_waits_again(school, province_admin, bystanders):
     school.declarations.get().approve_all(by=province_admin)
     notices = written_by(lambda: commitment(school, "3.2").undo_review(by=province_admin))
     assert told(notices) == {(school.account.username, NoticeKind.REVIEW_UNDONE)}
