@@ -1,11 +1,12 @@
 """Deadline reminders: 7, 3 and 1 days before, once per unit and deadline."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 
 from tasks.choices import NoticeKind
-from tasks.models import Notice
+from tasks.models import Mail, Notice
 from tasks.models.notices import send_deadline_reminders
 from tasks.transitions import beijing_today
 
@@ -35,3 +36,19 @@ def test_reminder_sent_once_per_band_to_who_has_not_submitted(
 def test_no_reminder_far_from_the_deadline(open_round, school_user):
     send_deadline_reminders(beijing_today())  # the fixture's round ends in ten days
     assert not Notice.objects.filter(user=school_user).exists()
+
+
+def test_second_run_writes_no_notice_mail_or_job(open_round, school_user, province_admin):
+    """tick runs the reminders every minute: a run after the band's reminder went out must not
+    queue its mail again (one job per account and minute, for a week, at national scale)."""
+    school_user.school.email = "contact@school.example.cn"
+    school_user.school.save()
+    today = beijing_today()
+    open_round.end_date = today + timedelta(days=3)
+    open_round.save()
+    with mock.patch("tizhi.jobs.enqueue") as enqueue:
+        assert send_deadline_reminders(today) == 2  # the school and its province admin
+        assert enqueue.call_count == 1  # the admin gave no address
+        assert send_deadline_reminders(today) == 0
+        assert enqueue.call_count == 1
+    assert Mail.objects.filter(user=school_user).count() == 1
