@@ -117,8 +117,18 @@ class Notice(models.Model):
         key: str,
     ) -> int:
         """Write the notice for each account (once per key) and queue its mail for those who
-        asked for one per notice. Returns how many accounts were addressed."""
+        asked for one per notice. Returns how many accounts were told now.
+
+        Accounts already told under this key get neither the notice nor its mail again: the
+        reminders run every minute, and queueing a mail job per account each time would fill
+        the queue for nothing. Two runs at the same moment may both pass this check; the
+        unique keys then store each notice and mail once, and the mail is sent once.
+        """
         users = list(users)
+        if not users:
+            return 0
+        told = set(Notice.objects.filter(key=key, user__in=users).values_list("user_id", flat=True))
+        users = [u for u in users if u.pk not in told]
         if not users:
             return 0
         now = timezone.now()

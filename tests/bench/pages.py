@@ -2,6 +2,7 @@
 process against the bench database ($DATABASE_URL).
 
     python -m tests.bench.pages counts
+    python -m tests.bench.pages counts --notices      (first gives the users below many notices)
     python -m tests.bench.pages timings --iterations 30
 """
 
@@ -9,6 +10,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from tests.bench.common import emit, find, percentile, setup_django
@@ -18,10 +20,21 @@ setup_django()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from schools.models import User  # noqa: E402
-from tasks.choices import SchoolStatus  # noqa: E402
-from tasks.models import Declaration, Item, Round  # noqa: E402
+from tasks.choices import NoticeKind, SchoolStatus  # noqa: E402
+from tasks.models import Declaration, Item, Notice, Round  # noqa: E402
+
+# Pages that list notices: without any, their empty page fetches no rows (one query fewer).
+NOTICE_LISTS = {"消息（学校）", "消息 只看未读 第2页（省）"}
+# How many notices each measured user holds with --notices (half of them unread).
+NOTICES = {
+    "fresh": (500, NoticeKind.DEADLINE, "/school/commitments/"),
+    "returned": (500, NoticeKind.ITEM_RETURNED, "/school/returned/"),
+    "admin": (2000, NoticeKind.RESUBMITTED, "/province/"),
+    "ministry": (500, NoticeKind.PROVINCE_REVIEWED, "/ministry/"),
+}
 
 
 def pick_users() -> dict[str, Any]:
@@ -52,6 +65,30 @@ def pick_users() -> dict[str, Any]:
         "admin": User.objects.get(username=f"admin{submitted.school.province_id}"),
         "ministry": User.objects.get(username="moe_bench"),
     }
+
+
+def give_notices(users: dict[str, Any]) -> dict[str, int]:
+    """Many notices, read and unread, for every measured user; the pages must not notice."""
+    now = timezone.now()
+    for who, (count, kind, url) in NOTICES.items():
+        Notice.objects.bulk_create(
+            (
+                Notice(
+                    user=users[who],
+                    kind=kind,
+                    title=f"基准测试消息{n}",
+                    body="修改意见：请核实承接数量",
+                    url=url,
+                    key=f"bench:{n}",
+                    created_at=now - timedelta(minutes=n),
+                    read_at=None if n % 2 else now,
+                )
+                for n in range(count)
+            ),
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+    return {who: Notice.objects.filter(user=users[who]).count() for who in NOTICES}
 
 
 def form_post_data(client: Client, user: User, iteration: int) -> dict[str, str]:
@@ -100,6 +137,9 @@ def pages(users: dict[str, Any]) -> list[tuple[str, str, Callable[[Client, int],
         ("承接任务 表单（学校）", "fresh", get("/school/commitments/")),
         ("承接任务 保存（学校）", "fresh", "POST"),  # type: ignore[list-item]
         ("需修改的任务（学校）", "returned", get("/school/returned/")),
+        ("消息（学校）", "returned", get("/notices/")),
+        ("消息设置（学校）", "returned", get("/notices/settings/")),
+        ("消息 只看未读 第2页（省）", "admin", get("/notices/?show=unread&page=2")),
         ("本省进度 首页（省）", "admin", get("/province/")),
         (
             "本省学校列表 筛选排序翻页（省）",
@@ -116,9 +156,11 @@ def pages(users: dict[str, Any]) -> list[tuple[str, str, Callable[[Client, int],
     ]
 
 
-def measure(mode: str, iterations: int, export_iterations: int) -> dict[str, Any]:
+def measure(mode: str, iterations: int, export_iterations: int, notices: bool) -> dict[str, Any]:
     users = pick_users()
     results: dict[str, Any] = {}
+    if notices:
+        results["__notices__"] = give_notices(users)
     for name, who, run in pages(users):
         client = Client()
         user = users.get(who) if who else None
@@ -156,7 +198,12 @@ def measure(mode: str, iterations: int, export_iterations: int) -> dict[str, Any
             "median_ms": statistics.median(times) * 1000,
             "p95_ms": percentile(times, 0.95) * 1000,
             "n": len(times),
+            "lists_notices": name in NOTICE_LISTS,
         }
+    if mode == "counts":
+        # The form's posts gave the fresh school a draft: remove it, so that the next counting
+        # run (with notices) finds the same users in the same states.
+        Declaration.objects.filter(school_id=users["fresh"].school_id).delete()
     results["__items__"] = Item.objects.count()
     return results
 
@@ -166,8 +213,9 @@ def main() -> None:
     parser.add_argument("mode", choices=["counts", "timings"])
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--export-iterations", type=int, default=5)
+    parser.add_argument("--notices", action="store_true", help="give the users many notices first")
     args = parser.parse_args()
-    emit(measure(args.mode, args.iterations, args.export_iterations))
+    emit(measure(args.mode, args.iterations, args.export_iterations, args.notices))
 
 
 if __name__ == "__main__":

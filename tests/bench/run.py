@@ -1,11 +1,15 @@
 """`make bench`: the national benchmark in one run, on PostgreSQL.
 
 It builds two databases with seed_scale (10 schools and 11,000), measures every main page's
-queries on both and its time on the large one beside the framework's floor (/healthz/), times
-the national export against plain openpyxl and measures its memory, and runs the deadline rush
-against gunicorn (2 workers) from this second process. It prints the tables and writes them
-into docs/performance.md between the bench markers. It exits non-zero if a page's query count
-depends on the data size, or the rush had an error or lost a write.
+queries on both, times the notices of a national round on the large one (returns to 10 % of
+the schools, a deadline-reminder run, the daily digest), measures the pages' queries again on
+both with many notices per user and their time on the large one beside the framework's floor
+(/healthz/), times the national export against plain openpyxl and measures its memory, and
+runs the deadline rush against gunicorn (2 workers) from this second process. It prints the
+tables and writes them into docs/performance.md between the bench markers. It exits non-zero
+if a page's query count depends on the data size or on the number of notices, a return did
+not write its notice or mail, a repeated reminder or digest run wrote anything, or the rush
+had an error or lost a write.
 
 Settings: BENCH_DATABASE (default postgres://postgres@127.0.0.1:5432), BENCH_ARGS for make.
 """
@@ -144,6 +148,8 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen[bytes]:
 def render(results: dict[str, Any]) -> str:
     m, data = results["machine"], results["data"]
     small, large, timing = results["counts_small"], results["counts_large"], results["timings"]
+    small_n, large_n = results["counts_small_notices"], results["counts_large_notices"]
+    held = large_n["__notices__"]
     floor = timing["框架基线 /healthz/"]["median_ms"]
     lines = [
         f"Latest run: {results['when']} on {m['cpu']}, {m['memory']} RAM, PostgreSQL "
@@ -153,22 +159,28 @@ def render(results: dict[str, Any]) -> str:
         f"{data['commitments']:,} commitments; seeding took {data['seed_seconds']:.0f} s "
         f"(the 10-school set {data['small_seed_seconds']:.1f} s).",
         "",
-        "### Pages: SQL queries at 10 and 11,000 schools, time at 11,000",
+        "### Pages: SQL queries at 10 and 11,000 schools, without and with notices; time at 11,000",
         "",
         f"Times are the Django test client in one process ({timing['承接任务 表单（学校）']['n']} "
         "requests after a warm-up; exports fewer), beside the framework's floor: "
-        f"`/healthz/`, a view that touches nothing, median {floor:.2f} ms.",
+        f"`/healthz/`, a view that touches nothing, median {floor:.2f} ms. "
+        f"With notices: the school users hold {held['returned']:,} notices each, the province "
+        f"admin {held['admin']:,} and the ministry user {held['ministry']:,}, half of them "
+        "unread; times are taken with them.",
         "",
-        "| page | queries, 10 schools | queries, 11,000 | median ms | p95 ms | median ÷ floor |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| page | queries, 10 schools | queries, 11,000 | with notices, 10 | "
+        "with notices, 11,000 | median ms | p95 ms | median ÷ floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in timing.items():
         if name.startswith("__"):
             continue
         lines.append(
             f"| {name} | {small[name]['queries']} | {large[name]['queries']} | "
+            f"{small_n[name]['queries']} | {large_n[name]['queries']} | "
             f"{row['median_ms']:.1f} | {row['p95_ms']:.1f} | {row['median_ms'] / floor:.0f}× |"
         )
+    lines += render_notices(results["notices"], data["schools"])
     e = results["export"]
     lines += [
         "",
@@ -206,6 +218,81 @@ def render(results: dict[str, Any]) -> str:
             f"{r['by_kind']['保存']['p95_ms']:.0f} | {r['errors']} | {r['lost_writes']} |"
         )
     return "\n".join(lines)
+
+
+COUNT_RUNS = ("counts_small", "counts_large", "counts_small_notices", "counts_large_notices")
+
+
+def counts_agree(results: dict[str, Any], name: str) -> bool:
+    """A page's queries must not depend on the data size nor on the number of notices. A page
+    that lists notices makes one query more with notices than without: an empty page fetches
+    no rows."""
+    small, large, small_n, large_n = (results[run][name]["queries"] for run in COUNT_RUNS)
+    extra = 1 if results["counts_small"][name].get("lists_notices") else 0
+    return small == large and small_n == large_n == small + extra
+
+
+def render_notices(n: dict[str, Any], schools: int) -> list[str]:
+    a, ret, plain = n["addresses"], n["returns"], n["returns_plain"]
+
+    def wrote(step: dict[str, Any]) -> str:
+        w = step["written"]
+        return f"{w['notices']:,} | {w['mails']:,} | {w['jobs']:,}"
+
+    def queries(step: dict[str, Any]) -> str:
+        low, high = step["queries"], step["queries_max"]
+        return f"{low}" if low == high else f"{low}–{high}"
+
+    return [
+        "",
+        f"### Notices of a national round ({schools:,} schools)",
+        "",
+        f"{a['with_address']:,} schools ({a['with_address'] / a['schools']:.0%}) gave an "
+        f"address: {a['each']:,} 每条通知, {a['daily']:,} 每日汇总, {a['none']:,} 不发送; every "
+        "province admin gave one (每条通知). Mail jobs go to the database queue.",
+        "",
+        "| step | total s | per return: mean / median / p95 ms | queries per return | "
+        "notices written | mails written | jobs queued |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| 退回修改 of one item at {ret['returns']:,} schools, with notices | "
+        f"{ret['seconds']:.1f} | {ret['mean_ms']:.1f} / {ret['median_ms']:.1f} / "
+        f"{ret['p95_ms']:.1f} | {queries(ret)} | {wrote(ret)} |",
+        f"| the same at {plain['returns']:,} other schools, notices switched off | "
+        f"{plain['seconds']:.1f} | {plain['mean_ms']:.1f} / {plain['median_ms']:.1f} / "
+        f"{plain['p95_ms']:.1f} | {queries(plain)} | 0 | 0 | 0 |",
+        f"| deadline reminders, {n['reminder_day']} (7-day band), every province | "
+        f"{n['reminders']['seconds']:.1f} | | | {wrote(n['reminders'])} |",
+        f"| the same run again that day | {n['reminders_again']['seconds']:.2f} | | | "
+        f"{wrote(n['reminders_again'])} |",
+        f"| 每日汇总 the next morning | {n['digest']['seconds']:.2f} | | | {wrote(n['digest'])} |",
+        f"| the same run again | {n['digest_again']['seconds']:.3f} | | | "
+        f"{wrote(n['digest_again'])} |",
+        "",
+        f"Rows after these steps: {n['totals']['notices']:,} notices, {n['totals']['mails']:,} "
+        f"mails, {n['totals']['jobs']:,} queued jobs. The returns' cost of notices is "
+        f"{ret['mean_ms'] - plain['mean_ms']:.1f} ms per return "
+        f"({(ret['mean_ms'] - plain['mean_ms']) * ret['returns'] / 1000:.1f} s "
+        f"for {ret['returns']:,}).",
+    ]
+
+
+def notice_problems(n: dict[str, Any]) -> list[str]:
+    """A return that did not tell its school, or a repeated periodic run that wrote anything."""
+    ret = n["returns"]
+    problems = []
+    if ret["written"]["notices"] < ret["returns"]:
+        problems.append(f"{ret['returns']} returns wrote {ret['written']['notices']} notices")
+    if not ret["written"]["mails"] == ret["written"]["jobs"] == ret["expected_mails"]:
+        problems.append(
+            f"returns wrote {ret['written']['mails']} mails and {ret['written']['jobs']} jobs, "
+            f"{ret['expected_mails']} expected"
+        )
+    for step in ("reminders_again", "digest_again"):
+        if any(n[step]["written"].values()):
+            problems.append(f"{step} wrote {n[step]['written']}")
+    if not n["reminders"]["written"]["notices"]:
+        problems.append("the reminder run wrote no notice")
+    return problems
 
 
 def write_doc(table: str) -> None:
@@ -261,6 +348,15 @@ def main() -> None:
     results["counts_small"] = json_of([PY, "-m", "tests.bench.pages", "counts"], small)
     log("query counts at national size")
     results["counts_large"] = json_of([PY, "-m", "tests.bench.pages", "counts"], large)
+    log("notices of a national round")
+    results["notices"] = json_of([PY, "-m", "tests.bench.notices"], large)
+    log("query counts with notices at 10 schools and at national size")
+    results["counts_small_notices"] = json_of(
+        [PY, "-m", "tests.bench.pages", "counts", "--notices"], small
+    )
+    results["counts_large_notices"] = json_of(
+        [PY, "-m", "tests.bench.pages", "counts", "--notices"], large
+    )
     log("page times at national size")
     results["timings"] = json_of(
         [PY, "-m", "tests.bench.pages", "timings", "--iterations", str(args.iterations)], large
@@ -310,12 +406,12 @@ def main() -> None:
     log(f"wrote {DOC.relative_to(ROOT)}")
 
     problems = [
-        f"{name}: {results['counts_small'][name]['queries']} queries at 10 schools, "
-        f"{results['counts_large'][name]['queries']} at {args.schools}"
+        f"{name}: "
+        + ", ".join(f"{results[run][name]['queries']} queries in {run}" for run in COUNT_RUNS)
         for name in results["counts_small"]
-        if not name.startswith("__")
-        and results["counts_small"][name]["queries"] != results["counts_large"][name]["queries"]
+        if not name.startswith("__") and not counts_agree(results, name)
     ]
+    problems += notice_problems(results["notices"])
     problems += [
         f"rush of {r['schools']}: {r['errors']} errors, {r['lost_writes']} lost writes "
         f"{r['error_samples']}"

@@ -1,12 +1,13 @@
 """Deadline reminders: 7, 3 and 1 days before, once per unit and deadline."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 
 from schools.models import User
 from tasks.choices import NoticeKind
-from tasks.models import Notice, ProvinceDeadline, ReportingYear, UnitReport
+from tasks.models import Mail, Notice, ProvinceDeadline, ReportingYear, UnitReport
 from tasks.models.notices import reminder_band, send_deadline_reminders
 from tasks.transitions import beijing_today
 from tests.factories import ProvinceAdminFactory
@@ -157,3 +158,19 @@ def test_every_open_reporting_year_reminds_every_province(shanxi, open_round, pr
     send_deadline_reminders(beijing_today())
     assert [n.url for n in reminders(school.account)] == [f"/school/reporting/{y2021.pk}/"]
     assert len(reminders(henan_admin)) == 1
+
+
+def test_second_run_writes_no_notice_mail_or_job(open_round, school_user, province_admin):
+    """tick runs the reminders every minute: a run after the band's reminder went out must not
+    queue its mail again (one job per account and minute, for a week, at national scale)."""
+    school_user.school.email = "contact@school.example.cn"
+    school_user.school.save()
+    today = beijing_today()
+    open_round.end_date = today + timedelta(days=3)
+    open_round.save()
+    with mock.patch("tizhi.jobs.enqueue") as enqueue:
+        assert send_deadline_reminders(today) == 2  # the school and its province admin
+        assert enqueue.call_count == 1  # the admin gave no address
+        assert send_deadline_reminders(today) == 0
+        assert enqueue.call_count == 1
+    assert Mail.objects.filter(user=school_user).count() == 1
