@@ -17,6 +17,7 @@ urlpatterns = [
         name="reset_password",
     ),
     path("province/accounts/<school_code:code>/active/", province.set_active, name="set_active"),
+    path("province/queue/", province.queue, name="queue"),
     path("province/schools/<school_code:code>/", province.school_review, name="school_review"),
     path("province/schools/<school_code:code>/review/", province.review, name="review"),
     path("province/own/", province.own, name="own"),

@@ -1,5 +1,6 @@
-"""What every signed-in page shows in its header and menu: unread notices, and for a school
-the items waiting in 需修改的任务. One query each, whatever the number of notices."""
+"""What every signed-in page shows in its header and menu: unread notices, for a school the
+items waiting in 需修改的任务, for a province the schools waiting in 待审核. One query each,
+whatever the number of notices, items or schools."""
 
 from typing import Any
 
@@ -15,4 +16,13 @@ def notices(request: HttpRequest) -> dict[str, Any]:
     found: dict[str, Any] = {"unread_notices": Notice.objects.filter(user=user).unread().count()}
     if user.school_id is not None:
         found["returned_items"] = Commitment.objects.returned_to(user.school_id).count()
+    elif user.is_province_admin:
+        # 待审核 in the menu: schools of the province with items awaiting review.
+        found["awaiting_schools"] = (
+            Commitment.objects.awaiting_review()
+            .filter(declaration__round__province_id=user.province_id)
+            .values("declaration_id")
+            .distinct()
+            .count()
+        )
     return found

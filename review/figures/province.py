@@ -9,6 +9,7 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    Min,
     Q,
     QuerySet,
     Sum,
@@ -126,3 +127,37 @@ def _line_sums(prefix: str, condition: Q | None = None) -> dict[str, Any]:
 
 
 FUND_LABELS = [label for _name, label in FUND_FIELDS]
+
+
+def review_queue(
+    province_id: str, *, city: str = "", kind: str = "", query: str = ""
+) -> QuerySet[Commitment, dict[str, Any]]:
+    """待审核: one row per school of the province with items awaiting review — its code, how
+    many items wait and since when — the longest-waiting first (then by code). Filters by the
+    school's city and kind, and a search by code prefix or part of the name."""
+    found = Commitment.objects.awaiting_review().filter(declaration__round__province_id=province_id)
+    if city:
+        found = found.filter(declaration__school__city=city)
+    if kind:
+        found = found.filter(declaration__school__kind=kind)
+    if query:
+        found = found.filter(
+            Q(declaration__school_id__startswith=query)
+            | Q(declaration__school__name__contains=query)
+        )
+    return (
+        found.values("declaration__school_id")
+        .annotate(waiting=Count("pk"), since=Min("waiting_since"))
+        .order_by(F("since").asc(nulls_first=True), "declaration__school_id")
+    )
+
+
+def province_cities(province_id: str) -> list[str]:
+    """The cities (所在地市) the province's schools are in, for filters."""
+    return list(
+        School.objects.filter(province_id=province_id)
+        .exclude(city="")
+        .order_by("city")
+        .values_list("city", flat=True)
+        .distinct()
+    )

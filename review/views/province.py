@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from review.exports import province_workbook_response
@@ -14,6 +15,8 @@ from review.figures.province import (
     SORTS,
     funding_totals,
     kind_counts,
+    province_cities,
+    review_queue,
     schools_with_progress,
     status_counts,
 )
@@ -300,6 +303,45 @@ def _back(request: PortalRequest, default: str) -> str:
 # -- review -----------------------------------------------------------------------------------
 
 
+@province_required
+def queue(request: PortalRequest) -> HttpResponse:
+    """待审核: the province's schools with items awaiting review, longest-waiting first."""
+    province = _province(request)
+    cities = province_cities(province.code)
+    city = request.GET.get("city", "")
+    kind = request.GET.get("kind", "")
+    city = city if city in cities else ""
+    kind = kind if kind in SchoolKind.values else ""
+    query = search_text(request)
+    rows = review_queue(province.code, city=city, kind=kind, query=query)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    schools = School.objects.in_bulk([row["declaration__school_id"] for row in page.object_list])
+    now = timezone.now()
+    listed = [
+        {
+            **row,
+            "school": schools[row["declaration__school_id"]],
+            "days": (now - row["since"]).days if row["since"] else None,
+        }
+        for row in page.object_list
+    ]
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "rows": listed,
+            "cities": cities,
+            "kinds": SchoolKind.choices,
+            "city": city,
+            "kind": kind,
+            "query": query,
+            "filtered": bool(city or kind or query),
+        },
+    )
+
+
 def _review_page(
     request: PortalRequest,
     school: School,
@@ -332,6 +374,14 @@ def _review_page(
         for label, approved in (("意向承接", False), ("已通过", True)):
             sums = declaration.summary(approved)
             summaries.append((label, sums["count"], sums["total"], [sums[n] for n in names]))
+    # Finished with this school: lead on to the longest-waiting one left in 待审核.
+    next_in_queue = None
+    if reviewable and not any(c.is_pending for c, _v, _t in rows):
+        next_in_queue = (
+            review_queue(school.province_id)
+            .values("declaration__school_id", "declaration__school__name")
+            .first()
+        )
     return render(
         request,
         "review/school_review.html",
@@ -349,6 +399,7 @@ def _review_page(
             "typed": typed,
             "unplaced": unplaced,
             "error": error,
+            "next_in_queue": next_in_queue,
         },
         status=status,
     )

@@ -369,10 +369,13 @@ class Declaration(LockedTransitions, models.Model):
             changes = locked._apply(rows, contacts)
             locked._check_complete()
             locked.commitments.filter(undertaken=False).delete()
+            now = timezone.now()
             if not locked.is_provincial:
-                locked.commitments.update(review_status=ReviewStatus.PENDING, comment="")
+                locked.commitments.update(
+                    review_status=ReviewStatus.PENDING, comment="", waiting_since=now
+                )
             locked.status = DeclarationStatus.SUBMITTED
-            locked.submitted_at = timezone.now()
+            locked.submitted_at = now
             locked._bump()
             locked._audit(by, AuditAction.SUBMIT, ip, changes)
         self.refresh_from_db()
@@ -453,7 +456,11 @@ class Declaration(LockedTransitions, models.Model):
             dropped = [c.item.code for c in commitments.values() if not c.undertaken]
             locked.commitments.filter(item_id__in=chosen, undertaken=False).delete()
             locked.commitments.filter(item_id__in=chosen, undertaken=True).update(
-                review_status=ReviewStatus.PENDING, comment="", reviewed_at=None, reviewed_by=None
+                review_status=ReviewStatus.PENDING,
+                comment="",
+                reviewed_at=None,
+                reviewed_by=None,
+                waiting_since=timezone.now(),
             )
             locked._bump()
             changes["resubmitted"] = sorted(
@@ -744,6 +751,15 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
             review_status=ReviewStatus.RETURNED,
         )
 
+    def awaiting_review(self) -> "CommitmentQuerySet":
+        """待审核: school items of submitted declarations of the current plan that the province
+        has yet to approve or return."""
+        return self.of_schools().filter(
+            declaration__round__plan__is_current=True,
+            declaration__status=DeclarationStatus.SUBMITTED,
+            review_status=ReviewStatus.PENDING,
+        )
+
     def reportable(self, plan_id: int) -> "CommitmentQuerySet":
         """What units report on each year (年度绩效): the schools' approved commitments in the
         plan. The provinces' own items are reported through the 省级总结报告 instead."""
@@ -796,6 +812,9 @@ class Commitment(models.Model):
         verbose_name="审核人",
     )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    # When the item last went (back) to 待审核: submitted, resubmitted or its review undone.
+    # The province's queue (待审核) puts the longest-waiting first by it.
+    waiting_since = models.DateTimeField("送审时间", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = CommitmentQuerySet.as_manager()
@@ -844,11 +863,13 @@ class Commitment(models.Model):
                     "可能已由他人处理，请刷新页面。"
                 )
             reviewed = new_status != ReviewStatus.PENDING
+            now = timezone.now()
             Commitment.objects.filter(pk=self.pk).update(
                 review_status=new_status,
                 comment=comment,
                 reviewed_by=by if reviewed else None,
-                reviewed_at=timezone.now() if reviewed else None,
+                reviewed_at=now if reviewed else None,
+                **({} if reviewed else {"waiting_since": now}),
             )
             declaration._bump()
             detail: dict[str, Any] = {"items": [current.item.code]}

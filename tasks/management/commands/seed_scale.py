@@ -297,6 +297,8 @@ class Command(BaseCommand):
         for declaration, rows, user in plans:
             for c in rows:
                 c.declaration = declaration
+                if c.review_status == ReviewStatus.PENDING:
+                    c.waiting_since = declaration.submitted_at
                 commitments.append(c)
             events.append(
                 event(
