@@ -142,7 +142,7 @@ def review_queue(
         found = found.filter(declaration__school__kind=kind)
     if query:
         found = found.filter(
-            Q(declaration__school_id__startswith=query)
+            Q(declaration__school__code__startswith=query)
             | Q(declaration__school__name__contains=query)
         )
     return (

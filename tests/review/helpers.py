@@ -3,6 +3,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from schools.choices import SchoolKind
 from schools.models import Province, School
 from tasks.choices import DeclarationStatus, ReviewStatus, SchoolStatus
@@ -81,6 +83,7 @@ def build_submitted(schools: int, items_each: int = 20) -> None:
     )
     items = list(Item.objects.filter(task__on_platform=True)[:items_each])
     declarations = Declaration.objects.filter(school_id__in=codes)
+    now = timezone.now()
     Commitment.objects.bulk_create(
         (
             Commitment(
@@ -93,6 +96,7 @@ def build_submitted(schools: int, items_each: int = 20) -> None:
                 sponsor_funds=3,
                 local_funds=4,
                 review_status=ReviewStatus.PENDING,
+                waiting_since=now,
                 comment=f"意见{d.pk}-{i.pk}",
             )
             for d in declarations

@@ -16,6 +16,7 @@ PAGES = [
     "/province/accounts/",
     "/province/own/",
     "/province/export/",
+    "/province/queue/",
 ]
 
 
