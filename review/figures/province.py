@@ -132,8 +132,8 @@ FUND_LABELS = [label for _name, label in FUND_FIELDS]
 def review_queue(
     province_id: str, *, city: str = "", kind: str = "", query: str = ""
 ) -> QuerySet[Commitment, dict[str, Any]]:
-    """待审核: one row per school of the province with items awaiting review — its code, how
-    many items wait and since when — the longest-waiting first (then by code). Filters by the
+    """待审核: one row per school of the province with items awaiting review — its code, name,
+    kind and city, how many items wait and since when — the longest-waiting first (then by code). Filters by the
     school's city and kind, and a search by code prefix or part of the name."""
     found = Commitment.objects.awaiting_review().filter(declaration__round__province_id=province_id)
     if city:
@@ -146,7 +146,12 @@ def review_queue(
             | Q(declaration__school__name__contains=query)
         )
     return (
-        found.values("declaration__school_id")
+        found.values(
+            "declaration__school_id",
+            "declaration__school__name",
+            "declaration__school__kind",
+            "declaration__school__city",
+        )
         .annotate(waiting=Count("pk"), since=Min("waiting_since"))
         .order_by(F("since").asc(nulls_first=True), "declaration__school_id")
     )

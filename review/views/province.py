@@ -315,12 +315,15 @@ def queue(request: PortalRequest) -> HttpResponse:
     query = search_text(request)
     rows = review_queue(province.code, city=city, kind=kind, query=query)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    schools = School.objects.in_bulk([row["declaration__school_id"] for row in page.object_list])
     now = timezone.now()
     listed = [
         {
-            **row,
-            "school": schools[row["declaration__school_id"]],
+            "code": row["declaration__school_id"],
+            "name": row["declaration__school__name"],
+            "kind": SchoolKind(row["declaration__school__kind"]).label,
+            "city": row["declaration__school__city"],
+            "waiting": row["waiting"],
+            "since": row["since"],
             "days": (now - row["since"]).days if row["since"] else None,
         }
         for row in page.object_list
