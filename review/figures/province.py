@@ -133,8 +133,9 @@ def review_queue(
     province_id: str, *, city: str = "", kind: str = "", query: str = ""
 ) -> QuerySet[Commitment, dict[str, Any]]:
     """待审核: one row per school of the province with items awaiting review — its code, name,
-    kind and city, how many items wait and since when — the longest-waiting first (then by code). Filters by the
-    school's city and kind, and a search by code prefix or part of the name."""
+    kind and city, how many items wait and since when — the longest-waiting first (then by
+    code). Filters by the school's city and kind, and a search by code prefix or part of the
+    name."""
     found = Commitment.objects.awaiting_review().filter(declaration__round__province_id=province_id)
     if city:
         found = found.filter(declaration__school__city=city)
