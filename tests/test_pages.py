@@ -21,7 +21,7 @@ def test_public_pages(client, reference_data, path):
     ("fixture", "paths"),
     [
         ("school_user", ["/school/profile/", "/account/password/", "/catalogue/"]),
-        ("province_admin", ["/province/", "/account/password/"]),
+        ("province_admin", ["/province/", "/province/queue/", "/account/password/"]),
         ("ministry_user", ["/ministry/", "/account/password/"]),
     ],
 )

@@ -67,6 +67,7 @@ def test_no_page_holds_two_forms_a_user_types_into(setup):
     pages = {
         "admin": [
             "/province/",
+            "/province/queue/",
             "/province/round/",
             "/province/accounts/",
             "/province/accounts/add/",
