@@ -227,7 +227,7 @@ def test_control_characters_typed_or_imported_never_reach_a_stored_row_or_an_exp
     other = school_in_state(shanxi, round_, "submitted", User.objects.get(username="sxadmin"))
     response = admin.post(
         f"/province/schools/{other.code}/review/",
-        {"action": "reopen", "reason": typed("学校", "申请修改")},
+        {"action": "reopen", "reason": typed("学校", "申请修改"), "confirmed": "1"},
     )
     assert response.status_code == 302
     event = AuditEvent.objects.get(school=other, action=AuditAction.REOPEN)

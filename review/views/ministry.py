@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from review.exports import province_workbook_response, published_table_response
@@ -37,6 +38,7 @@ from schools.models import Province, School, User
 from tasks.choices import FUND_FIELDS, FUND_NAMES, SchoolStatus
 from tasks.models import Declaration, Plan, Round
 from tasks.transitions import TransitionError, beijing_today
+from tizhi.lib.confirm import ask, confirmed
 from tizhi.lib.converters import ProvinceCode
 from tizhi.lib.http import client_ip
 
@@ -388,6 +390,14 @@ def _province_admin(pk: int) -> User:
 @require_POST
 def admin_reset(request: PortalRequest, pk: int) -> HttpResponse:
     account = _province_admin(pk)
+    if not confirmed(request):
+        return ask(
+            request,
+            title="重置密码",
+            summary=f"将为省级管理员 {account.username}（{account.province}）生成新的临时密码，"
+            "原密码立即失效，对方登录后须修改。",
+            back=reverse("review:admins"),
+        )
     password = _temporary_password()
     account.reset_password(by=request.user, password=password, ip=client_ip(request))
     messages.success(
@@ -404,6 +414,14 @@ def admin_active(request: PortalRequest, pk: int) -> HttpResponse:
     active = request.POST.get("active")
     if active not in {"0", "1"}:
         return HttpResponseBadRequest("参数错误。".encode())
+    if active == "0" and not confirmed(request):
+        return ask(
+            request,
+            title="停用账号",
+            summary=f"将停用省级管理员 {account.username}（{account.province}）："
+            "停用后立即退出登录且不能再登录，可随时重新启用。",
+            back=reverse("review:admins"),
+        )
     account.set_active(active == "1", by=request.user, ip=client_ip(request))
     messages.success(request, f"已{'启用' if active == '1' else '停用'} {account.username}。")
     return redirect("review:admins")

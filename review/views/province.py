@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +32,7 @@ from tasks.forms import CommitmentForm
 from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
 from tasks.transitions import InvalidInput, InvalidState, TransitionError, beijing_today
 from tasks.views import post_declaration_form
+from tizhi.lib.confirm import ask, confirmed
 from tizhi.lib.http import client_ip, search_text
 from tizhi.lib.text import parse_id
 
@@ -277,6 +278,14 @@ def _account(request: PortalRequest, code: str) -> User:
 @require_POST
 def reset_password(request: PortalRequest, code: str) -> HttpResponse:
     account = _account(request, code)
+    if not confirmed(request):
+        return ask(
+            request,
+            title="重置密码",
+            summary=f"将把{account.school}（{code}）的登录密码重置为123456，"
+            "学校下次登录时须修改密码；在此之前知道初始密码的人都能登录。",
+            back=_back(request, "review:accounts"),
+        )
     account.reset_password(by=request.user, ip=client_ip(request))
     messages.success(request, f"已将{account.school}的密码重置为123456，学校下次登录时须修改密码。")
     return redirect(_back(request, "review:accounts"))
@@ -289,6 +298,14 @@ def set_active(request: PortalRequest, code: str) -> HttpResponse:
     active = request.POST.get("active")
     if active not in {"0", "1"}:
         return HttpResponseBadRequest("参数错误。".encode())
+    if active == "0" and not confirmed(request):
+        return ask(
+            request,
+            title="停用账号",
+            summary=f"将停用{account.school}（{code}）的账号：停用后立即退出登录且不能再登录，"
+            "已填报的数据保留，可随时重新启用。",
+            back=_back(request, "review:accounts"),
+        )
     account.set_active(active == "1", by=request.user, ip=client_ip(request))
     verb = "启用" if active == "1" else "停用"
     messages.success(request, f"已{verb}{account.school}的账号。")
@@ -398,6 +415,7 @@ def _review_page(
             "reviewable": reviewable,
             "readonly": readonly,
             "has_pending": any(c.is_pending for c, _v, _t in rows),
+            "pending_count": sum(1 for c, _v, _t in rows if c.is_pending),
             "reason_form": reason_form or ReasonForm(initial={"reason": typed.reason}),
             "typed": typed,
             "unplaced": unplaced,
@@ -432,8 +450,12 @@ def review(request: PortalRequest, code: str) -> HttpResponse:
         if verb in ROW_ACTIONS and colon:
             done, anchor = _review_item(request, school, verb, parse_id(raw), typed)
         elif verb == "approve_all" and not colon:
+            if not confirmed(request) and (question := _ask_approve_all(request, school, typed)):
+                return question
             done, anchor = _approve_all(request, school, typed), ""
         elif verb == "reopen" and not colon and reason_form is not None:
+            if not confirmed(request):
+                return _ask_reopen(request, school, reason_form)
             done, anchor = _reopen(request, school, reason_form, typed), ""
         else:
             return _review_page(request, school, 400, "未知的操作。", typed)
@@ -483,8 +505,60 @@ def _declaration(request: PortalRequest, school: School) -> Declaration:
     return found
 
 
-def _approve_all(request: PortalRequest, school: School, typed: TypedReview) -> str:
+def _pending_codes(declaration: Declaration) -> list[str]:
+    return list(
+        declaration.commitments.filter(review_status=ReviewStatus.PENDING)
+        .order_by("item__task__number", "item__sub_number")
+        .values_list("item__code", flat=True)
+    )
+
+
+def _ask_approve_all(
+    request: PortalRequest, school: School, typed: TypedReview
+) -> HttpResponse | None:
+    """The question before 全部通过, or None when there is nothing to ask (the action's own
+    refusal then says why)."""
     declaration = _declaration(request, school)
+    _refuse_commented(declaration, typed)
+    codes = _pending_codes(declaration)
+    if not codes or not declaration.can_review(request.user):
+        return None
+    return ask(
+        request,
+        title="全部通过",
+        summary=f"将通过{school.name}的全部{len(codes)}项待审核任务，并通知学校。",
+        details=[f"任务（项目）：{'、'.join(codes)}"],
+        back=reverse("review:school_review", args=[school.code]),
+    )
+
+
+def _ask_reopen(request: PortalRequest, school: School, form: ReasonForm) -> HttpResponse:
+    """The question before 退回学校重新填报: the whole declaration and every review of it."""
+    declaration = _declaration(request, school)
+    if not form.is_valid():
+        raise InvalidInput("请填写退回原因（不超过500字）。")
+    reviewed = dict(
+        declaration.commitments.exclude(review_status=ReviewStatus.PENDING)
+        .values_list("review_status")
+        .annotate(n=Count("pk"))
+    )
+    approved = reviewed.get(ReviewStatus.APPROVED, 0)
+    returned = reviewed.get(ReviewStatus.RETURNED, 0)
+    return ask(
+        request,
+        title="退回学校重新填报",
+        summary=f"将把{school.name}已提交的承接任务（{declaration.item_count}项）整体退回学校重新填报，"
+        "学校修改后须重新提交，全部任务重新审核。",
+        details=[
+            f"退回原因：{form.cleaned_data['reason']}",
+            f"已作出的审核结果将被清除：已通过{approved}项、退回修改{returned}项。",
+            "学校将收到通知，并在承接任务页面看到退回原因。",
+        ],
+        back=reverse("review:school_review", args=[school.code]),
+    )
+
+
+def _refuse_commented(declaration: Declaration, typed: TypedReview) -> None:
     # An item with a comment typed for it was about to be returned: 全部通过 must not approve
     # it and drop the comment.
     commented = [
@@ -500,6 +574,11 @@ def _approve_all(request: PortalRequest, school: School, typed: TypedReview) -> 
             f"{'、'.join(commented)} 填写了修改意见但尚未退回。请先点击这些任务的“退回修改”，"
             "或清空修改意见后再点击“全部通过”。"
         )
+
+
+def _approve_all(request: PortalRequest, school: School, typed: TypedReview) -> str:
+    declaration = _declaration(request, school)
+    _refuse_commented(declaration, typed)
     count = declaration.approve_all(by=request.user, ip=client_ip(request))
     return f"已通过全部 {count} 项待审核任务。"
 

@@ -55,7 +55,30 @@ def test_return_fix_resubmit_approve(live_server, browser, setup, js):
     province_tab.get_by_label("3.2 修改意见").fill("名班主任工作室数量请按实际填写")
     province_tab.get_by_role("button", name="3.2 退回修改").click()
     expect(province_tab.get_by_text("3.2 已退回修改。")).to_be_visible()
+    # 全部通过 asks first: a dialog with JavaScript, a page of its own without. Both name the
+    # school and the count; declining the dialog sends nothing.
+    dialogs: list[str] = []
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        (dialog.accept if len(dialogs) > 1 else dialog.dismiss)()
+
+    province_tab.on("dialog", answer)
     province_tab.get_by_role("button", name="全部通过").click()
+    if js:
+        expect(province_tab.get_by_role("button", name="全部通过")).to_be_visible()
+        expect(province_tab.get_by_text("已通过全部")).to_have_count(0)
+        province_tab.get_by_role("button", name="全部通过").click()
+        assert (
+            dialogs == ["确定通过山西测试职业技术学院的全部3项待审核任务吗？学校将收到通知。"] * 2
+        )
+    else:
+        expect(province_tab.get_by_role("heading", name="请确认：全部通过")).to_be_visible()
+        expect(province_tab.get_by_role("alert")).to_contain_text(
+            "将通过山西测试职业技术学院的全部3项待审核任务"
+        )
+        province_tab.get_by_role("button", name="确认全部通过").click()
+        assert dialogs == []
     expect(province_tab.get_by_text("已通过全部 3 项待审核任务。")).to_be_visible()
 
     # The school sees the comment and fixes the item.

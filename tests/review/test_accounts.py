@@ -127,7 +127,7 @@ def test_import_without_a_file(client, shanxi):
 
 
 def test_reset_password(client, school_user):
-    response = client.post(URL + f"{school_user.school.code}/reset-password/")
+    response = client.post(URL + f"{school_user.school.code}/reset-password/", {"confirmed": "1"})
     assert response.status_code == 302
     school_user.refresh_from_db()
     assert school_user.must_change_password and school_user.check_password("123456")
@@ -138,7 +138,7 @@ def test_reset_password(client, school_user):
 def test_deactivate_and_reactivate(client, school_user):
     school = Client()
     school.force_login(school_user)
-    client.post(URL + f"{school_user.school.code}/active/", {"active": "0"})
+    client.post(URL + f"{school_user.school.code}/active/", {"active": "0", "confirmed": "1"})
     school_user.refresh_from_db()
     assert not school_user.is_active
     assert school.get("/school/commitments/").status_code == 302  # signed out
@@ -159,7 +159,9 @@ def test_account_actions_need_post(client, school_user):
 
 def test_school_without_account(client, shanxi):
     school = SchoolFactory(province=shanxi)
-    assert client.post(URL + f"{school.code}/reset-password/").status_code == 404
+    assert (
+        client.post(URL + f"{school.code}/reset-password/", {"confirmed": "1"}).status_code == 404
+    )
 
 
 def test_search(client, shanxi):

@@ -175,8 +175,10 @@ def test_account_actions_are_recorded(admin):
     account = SchoolUserFactory(school__province=admin.province)
     client = client_for(admin)
     code = account.school.code
-    client.post(f"/province/accounts/{code}/reset-password/", REMOTE_ADDR="10.0.0.9")
-    client.post(f"/province/accounts/{code}/active/", {"active": "0"})
+    client.post(
+        f"/province/accounts/{code}/reset-password/", {"confirmed": "1"}, REMOTE_ADDR="10.0.0.9"
+    )
+    client.post(f"/province/accounts/{code}/active/", {"active": "0", "confirmed": "1"})
     client.post(f"/province/accounts/{code}/active/", {"active": "1"})
     actions = list(
         AuditEvent.objects.for_subject(account).order_by("pk").values_list("action", "ip")
@@ -201,8 +203,8 @@ def test_ministry_creates_resets_and_deactivates_province_admins_on_record(refer
     assert created.must_change_password
     event = only_event(created, AuditAction.ACCOUNT_CREATE)
     assert (event.user, event.province_id) == (ministry, "41")
-    client.post(f"/ministry/admins/{created.pk}/reset/")
-    client.post(f"/ministry/admins/{created.pk}/active/", {"active": "0"})
+    client.post(f"/ministry/admins/{created.pk}/reset/", {"confirmed": "1"})
+    client.post(f"/ministry/admins/{created.pk}/active/", {"active": "0", "confirmed": "1"})
     only_event(created, AuditAction.PASSWORD_RESET)
     only_event(created, AuditAction.ACCOUNT_DEACTIVATE)
 

@@ -98,11 +98,11 @@ def test_create_with_an_email_for_notices(client):
 
 def test_reset_and_deactivate_a_province_admin(client):
     admin = ProvinceAdminFactory()
-    client.post(f"/ministry/admins/{admin.pk}/reset/")
+    client.post(f"/ministry/admins/{admin.pk}/reset/", {"confirmed": "1"})
     password = temporary_password(client.get("/ministry/admins/").content.decode())
     admin.refresh_from_db()
     assert admin.check_password(password) and admin.must_change_password
-    client.post(f"/ministry/admins/{admin.pk}/active/", {"active": "0"})
+    client.post(f"/ministry/admins/{admin.pk}/active/", {"active": "0", "confirmed": "1"})
     admin.refresh_from_db()
     assert not admin.is_active
     client.post(f"/ministry/admins/{admin.pk}/active/", {"active": "1"})
@@ -112,9 +112,13 @@ def test_reset_and_deactivate_a_province_admin(client):
 
 def test_account_actions_only_on_province_admins(client, school_user, ministry_user):
     for target in (school_user, ministry_user):
-        assert client.post(f"/ministry/admins/{target.pk}/reset/").status_code == 404
+        reset = client.post(f"/ministry/admins/{target.pk}/reset/", {"confirmed": "1"})
+        assert reset.status_code == 404
         assert (
-            client.post(f"/ministry/admins/{target.pk}/active/", {"active": "0"}).status_code == 404
+            client.post(
+                f"/ministry/admins/{target.pk}/active/", {"active": "0", "confirmed": "1"}
+            ).status_code
+            == 404
         )
     school_user.refresh_from_db()
     assert school_user.is_active

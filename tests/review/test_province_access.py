@@ -62,10 +62,13 @@ def other_province_posts(henan):
             f"/province/schools/{code}/review/",
             {"action": f"return:{commitment.pk}", f"comment-{commitment.pk}": "x"},
         ),
-        (f"/province/schools/{code}/review/", {"action": "approve_all"}),
-        (f"/province/schools/{code}/review/", {"action": "reopen", "reason": "x"}),
-        (f"/province/accounts/{code}/reset-password/", {}),
-        (f"/province/accounts/{code}/active/", {"active": "0"}),
+        (f"/province/schools/{code}/review/", {"action": "approve_all", "confirmed": "1"}),
+        (
+            f"/province/schools/{code}/review/",
+            {"action": "reopen", "reason": "x", "confirmed": "1"},
+        ),
+        (f"/province/accounts/{code}/reset-password/", {"confirmed": "1"}),
+        (f"/province/accounts/{code}/active/", {"active": "0", "confirmed": "1"}),
     ]
 
 

@@ -182,7 +182,9 @@ def test_a_finished_school_leads_on_to_the_next_in_the_queue(queue, province_adm
     # Still items waiting on this school: no "next" yet.
     page = client.get(f"/province/schools/{submitted.code}/").content.decode()
     assert "审核下一所" not in page
-    response = client.post(f"/province/schools/{submitted.code}/review/", {"action": "approve_all"})
+    response = client.post(
+        f"/province/schools/{submitted.code}/review/", {"action": "approve_all", "confirmed": "1"}
+    )
     page = client.get(response.url).content.decode()
     assert "本校已没有待审核的任务。" in page
     assert (

@@ -28,8 +28,9 @@ def url(school, action=""):
 
 def press(client, school, action, **typed):
     """Press a button of the review page's one form, posting what is typed on the page:
-    `typed` maps "comment-<id>" or "reason" to text."""
-    return client.post(url(school, "review/"), {"action": action, **typed})
+    `typed` maps "comment-<id>" or "reason" to text. Decisions that ask first (全部通过,
+    退回学校重新填报) are confirmed, as the user does in the dialog or on the page."""
+    return client.post(url(school, "review/"), {"action": action, "confirmed": "1", **typed})
 
 
 def commitment(school, code):
