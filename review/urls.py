@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("province/accounts/<school_code:code>/active/", province.set_active, name="set_active"),
     path("province/queue/", province.queue, name="queue"),
+    path("province/by-item/", province.by_item, name="by_item"),
     path("province/schools/<school_code:code>/", province.school_review, name="school_review"),
     path("province/schools/<school_code:code>/review/", province.review, name="review"),
     path("province/own/", province.own, name="own"),

@@ -21,7 +21,10 @@ def test_public_pages(client, reference_data, path):
     ("fixture", "paths"),
     [
         ("school_user", ["/school/profile/", "/account/password/", "/catalogue/"]),
-        ("province_admin", ["/province/", "/province/queue/", "/account/password/"]),
+        (
+            "province_admin",
+            ["/province/", "/province/queue/", "/province/by-item/", "/account/password/"],
+        ),
         ("ministry_user", ["/ministry/", "/account/password/"]),
     ],
 )

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 
 from schools.choices import SchoolKind
 from schools.models import Province, School
-from tasks.choices import FUND_FIELDS, FUND_NAMES, SchoolStatus
+from tasks.choices import FUND_FIELDS, FUND_NAMES, ReviewStatus, SchoolStatus
 from tasks.models import Commitment, Round
 from tasks.models.declarations import approved_condition
 
@@ -167,3 +167,44 @@ def province_cities(province_id: str) -> list[str]:
         .values_list("city", flat=True)
         .distinct()
     )
+
+
+def item_lines(round_: Round, item_id: int) -> list[dict[str, Any]]:
+    """按任务审核's totals for one item across the province's schools: 意向承接 and 已通过 (units,
+    quantity, funding), in one query. The province's own 省级承接 is not a school's row to
+    review, so it is left out here (本省进度 counts it)."""
+    approved = approved_condition()
+    sums = (
+        Commitment.objects.filter(declaration__round=round_, item_id=item_id)
+        .intended()
+        .of_schools()
+        .aggregate(
+            **_line_sums("i"),
+            **_line_sums("a", approved),
+            i_quantity=Coalesce(Sum("quantity"), Value(0)),
+            a_quantity=Coalesce(Sum("quantity", filter=approved), Value(0)),
+        )
+    )
+    return [
+        {
+            "label": label,
+            "count": sums[f"{p}_count"],
+            "quantity": sums[f"{p}_quantity"],
+            "total": sums[f"{p}_total"],
+            "values": [sums[f"{p}_{n}"] for n in FUND_NAMES],
+        }
+        for p, label in (("i", "意向承接"), ("a", "已通过"))
+    ]
+
+
+def item_counts(round_: Round) -> dict[int, tuple[int, int]]:
+    """For each item: (schools undertaking it, of which awaiting review), in one query."""
+    rows = (
+        Commitment.objects.filter(declaration__round=round_)
+        .intended()
+        .of_schools()
+        .values("item_id")
+        .annotate(n=Count("pk"), waiting=Count("pk", filter=Q(review_status=ReviewStatus.PENDING)))
+        .order_by()
+    )
+    return {row["item_id"]: (row["n"], row["waiting"]) for row in rows}

@@ -1,5 +1,7 @@
 """The province admin's pages: progress, 本省申报要求, school accounts, review, 省级承接, export."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -14,6 +16,8 @@ from review.exports import province_workbook_response
 from review.figures.province import (
     SORTS,
     funding_totals,
+    item_counts,
+    item_lines,
     kind_counts,
     province_cities,
     review_queue,
@@ -360,6 +364,104 @@ def queue(request: PortalRequest) -> HttpResponse:
             "filtered": bool(city or kind or query),
         },
     )
+
+
+ITEM_STATUSES = {
+    "pending": ReviewStatus.PENDING,
+    "approved": ReviewStatus.APPROVED,
+    "returned": ReviewStatus.RETURNED,
+}
+
+
+@province_required
+@require_http_methods(["GET", "POST"])
+def by_item(request: PortalRequest) -> HttpResponse:
+    """按任务审核: one item across every school of the province that undertook it, with the
+    item's totals; approve or return several rows at once with one comment."""
+    round_ = _round(request)
+    if round_ is None:
+        return render(request, "review/by_item.html", {"round": None})
+    items = list(round_.items.select_related("task").order_by("task__number", "sub_number"))
+    counts = item_counts(round_)
+    chosen = next((i for i in items if i.code == request.GET.get("item", "")), None)
+    context: dict[str, Any] = {
+        "round": round_,
+        "items": [(i, *counts.get(i.pk, (0, 0))) for i in items],
+        "item": chosen,
+    }
+    if chosen is None:
+        return render(request, "review/by_item.html", context)
+    back = f"{reverse('review:by_item')}?item={chosen.code}"
+    comment = request.POST.get("comment", "").strip()  # cleaned on the way in (middleware)
+    selected = {pk for raw in request.POST.getlist("rows") if (pk := parse_id(raw)) is not None}
+    status, error = 200, None
+    if request.method == "POST":
+        verb = request.POST.get("action", "")
+        try:
+            if verb not in {"approve", "return"}:
+                raise InvalidInput("未知的操作。")
+            if not selected:
+                raise InvalidInput("请勾选要审核的学校。")
+            if verb == "return" and not comment:
+                raise InvalidInput("批量退回修改须填写修改意见。")
+            if not confirmed(request):
+                names = list(
+                    Commitment.objects.filter(
+                        pk__in=selected, declaration__round=round_, item=chosen
+                    )
+                    .order_by("declaration__school_id")
+                    .values_list("declaration__school__name", flat=True)
+                )
+                label = "通过" if verb == "approve" else "退回修改"
+                return ask(
+                    request,
+                    title=f"批量{label}",
+                    summary=f"将{label}{len(names)}所学校的任务（项目）{chosen.code}，"
+                    f"共{len(names)}项，每所学校都会收到通知。",
+                    details=[*([f"修改意见：{comment}"] if comment else []), "、".join(names)],
+                    back=back,
+                )
+            own = Commitment.objects.filter(
+                pk__in=selected, declaration__round=round_, item=chosen
+            ).values_list("pk", flat=True)
+            if len(own) != len(selected):
+                raise InvalidState("勾选的行已不属于本任务（可能已被修改），请刷新页面后重试。")
+            done = Commitment.review_many(
+                own,
+                by=request.user,
+                approve=verb == "approve",
+                comment=comment,
+                ip=client_ip(request),
+            )
+        except TransitionError as exc:
+            status, error = exc.status, exc.message
+        else:
+            label = "通过" if verb == "approve" else "退回修改"
+            messages.success(request, f"已{label}{len(done)}所学校的{chosen.code}。")
+            return redirect(back)
+    filter_status = ITEM_STATUSES.get(request.GET.get("status", ""), "")
+    rows = (
+        Commitment.objects.filter(declaration__round=round_, item=chosen)
+        .intended()
+        .of_schools()
+        .select_related("declaration__school")
+        .order_by("declaration__school_id")
+    )
+    if filter_status:
+        rows = rows.filter(review_status=filter_status)
+    names = [name for name, _label in round_.fund_fields]
+    context.update(
+        {
+            "rows": [(c, [getattr(c, n) for n in names]) for c in rows],
+            "fund_labels": [label for _name, label in round_.fund_fields],
+            "lines": item_lines(round_, chosen.pk),
+            "status": request.GET.get("status", "") if filter_status else "",
+            "selected": selected,
+            "comment": comment,
+            "error": error,
+        }
+    )
+    return render(request, "review/by_item.html", context, status=status)
 
 
 def _review_page(

@@ -878,6 +878,43 @@ class Commitment(models.Model):
             declaration._audit(by, action, ip, detail)
         self.refresh_from_db()
 
+    @classmethod
+    def review_many(
+        cls,
+        pks: Iterable[int],
+        *,
+        by: User,
+        approve: bool,
+        comment: str = "",
+        ip: str | None = None,
+    ) -> list["Commitment"]:
+        """按任务审核: 通过 or 退回修改 (with one comment) several schools' items at once. All or
+        nothing: each row goes through approve / return_for_changes (its own lock, rule check,
+        audit event and notice), inside one transaction, so a row that changed meanwhile (a
+        resubmission, another admin's decision) refuses the whole batch with its reason."""
+        wanted = set(pks)
+        if not wanted:
+            raise InvalidInput("请勾选要审核的学校。")
+        with transaction.atomic():
+            rows = list(
+                cls.objects.select_related("item", "declaration__school")
+                .filter(pk__in=wanted)
+                .order_by("declaration_id")  # one locking order for every batch
+            )
+            if len(rows) != len(wanted):
+                raise InvalidState("部分任务已不存在（学校可能已修改），请刷新页面后重试。")
+            for row in rows:
+                try:
+                    if approve:
+                        row.approve(by=by, ip=ip)
+                    else:
+                        row.return_for_changes(by=by, comment=comment, ip=ip)
+                except TransitionError as exc:
+                    school = row.declaration.school
+                    name = school.name if school else "省级承接"
+                    raise type(exc)(f"{name}：{exc.message}本次勾选的均未处理。") from exc
+        return rows
+
     def approve(self, *, by: User, ip: str | None = None) -> None:
         """通过 a pending item."""
         self._review(by, ip, {ReviewStatus.PENDING}, AuditAction.APPROVE, ReviewStatus.APPROVED)
@@ -906,3 +943,4 @@ class Commitment(models.Model):
     approve.alters_data = True  # type: ignore[attr-defined]
     return_for_changes.alters_data = True  # type: ignore[attr-defined]
     undo_review.alters_data = True  # type: ignore[attr-defined]
+    review_many.__func__.alters_data = True  # type: ignore[attr-defined]

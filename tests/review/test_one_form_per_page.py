@@ -68,6 +68,7 @@ def test_no_page_holds_two_forms_a_user_types_into(setup):
         "admin": [
             "/province/",
             "/province/queue/",
+            "/province/by-item/?item=3.2",
             "/province/round/",
             "/province/accounts/",
             "/province/accounts/add/",
