@@ -35,6 +35,13 @@ def ministry_user(db):
     return MinistryUserFactory()
 
 
+def client_for(user) -> Client:
+    """A test client signed in as `user` (without the sign-in form: see sign_in for that)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def captcha_answer(html: str) -> tuple[str, str]:
     """The hidden captcha key on a rendered login form and the answer stored for it."""
     match = re.search(r'name="captcha_0" value="([0-9a-f]+)"', html)

@@ -26,6 +26,7 @@ from tasks.models import (
     UnitReport,
 )
 from tasks.transitions import beijing_today
+from tests.conftest import client_for
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.review.helpers import school_in_state
 from tests.samples import PDF
@@ -98,12 +99,6 @@ def opened(response) -> list[str]:
     bad = [text for text in texts if FORBIDDEN.search(text)]
     assert not bad, bad
     return texts
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def job_download(client: Client, response) -> list[str]:

@@ -404,14 +404,12 @@ def by_item(request: PortalRequest) -> HttpResponse:
                 raise InvalidInput("请勾选要审核的学校。")
             if verb == "return" and not comment:
                 raise InvalidInput("批量退回修改须填写修改意见。")
+            # Only ticked rows of this item in this province's round count.
+            own = Commitment.objects.filter(
+                pk__in=selected, declaration__round=round_, item=chosen
+            ).order_by("declaration__school_id")
             if not confirmed(request):
-                names = list(
-                    Commitment.objects.filter(
-                        pk__in=selected, declaration__round=round_, item=chosen
-                    )
-                    .order_by("declaration__school_id")
-                    .values_list("declaration__school__name", flat=True)
-                )
+                names = list(own.values_list("declaration__school__name", flat=True))
                 label = "通过" if verb == "approve" else "退回修改"
                 return ask(
                     request,
@@ -421,13 +419,10 @@ def by_item(request: PortalRequest) -> HttpResponse:
                     details=[*([f"修改意见：{comment}"] if comment else []), "、".join(names)],
                     back=back,
                 )
-            own = Commitment.objects.filter(
-                pk__in=selected, declaration__round=round_, item=chosen
-            ).values_list("pk", flat=True)
-            if len(own) != len(selected):
+            if own.count() != len(selected):
                 raise InvalidState("勾选的行已不属于本任务（可能已被修改），请刷新页面后重试。")
             done = Commitment.review_many(
-                own,
+                own.values_list("pk", flat=True),
                 by=request.user,
                 approve=verb == "approve",
                 comment=comment,

@@ -30,7 +30,6 @@ from tasks.choices import (
     MailStatus,
     NoticeKind,
     ReportStatus,
-    ReviewStatus,
     SchoolStatus,
 )
 from tasks.transitions import BEIJING, beijing_today
@@ -467,12 +466,11 @@ def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
             key=key,
         )
     if action in {AuditAction.APPROVE, AuditAction.RETURN}:
-        waiting = Commitment.objects.filter(
-            declaration__round_id=declaration.round_id,
-            declaration__school__isnull=False,
-            declaration__status=DeclarationStatus.SUBMITTED,
-            review_status=ReviewStatus.PENDING,
-        ).exists()
+        waiting = (
+            Commitment.objects.awaiting_review()
+            .filter(declaration__round_id=declaration.round_id)
+            .exists()
+        )
         if not waiting:
             province = declaration.round.province
             Notice.send(

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 from openpyxl import Workbook
 
 from schools.choices import AuditAction
@@ -15,6 +14,7 @@ from schools.models import Province, School, User
 from tasks.choices import MailStatus
 from tasks.models import AuditEvent, Item, Mail, Plan, ReportingYear, Round, Task
 from tasks.transitions import beijing_today
+from tests.conftest import client_for
 from tests.factories import (
     MinistryUserFactory,
     ProvinceAdminFactory,
@@ -26,12 +26,6 @@ from tests.review.helpers import open_round_for, school_in_state
 from tests.samples import PDF
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def only_event(subject, action):

@@ -2,11 +2,11 @@
 several rows at once with one comment (confirmed, all or nothing, each row on record)."""
 
 import pytest
-from django.test import Client
 
 from schools.choices import AuditAction
 from tasks.choices import NoticeKind, ReviewStatus
 from tasks.models import AuditEvent, Commitment, Notice, Round
+from tests.conftest import client_for
 from tests.factories import MinistryUserFactory
 from tests.html_checks import check_page
 from tests.review.helpers import build_submitted, open_round_for, school_in_state
@@ -15,12 +15,6 @@ from tests.tasks.conftest import item
 pytestmark = pytest.mark.django_db
 
 URL = "/province/by-item/"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def row_of(school, code="3.2") -> Commitment:

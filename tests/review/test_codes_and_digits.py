@@ -14,7 +14,7 @@ from schools.choices import SchoolKind
 from schools.models import School, User
 from tasks.models import Commitment, ReportingYear, Round, UnitReport
 from tasks.transitions import beijing_today
-from tests.conftest import sign_in
+from tests.conftest import client_for, sign_in
 from tests.factories import MinistryUserFactory
 from tests.review.helpers import school_in_state
 
@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db
 FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 OTHER_SCRIPT = "请使用阿拉伯数字0-9填写。"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

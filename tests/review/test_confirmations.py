@@ -5,22 +5,16 @@ for the dialog. Nothing changes until the user confirms."""
 import re
 
 import pytest
-from django.test import Client
 
 from schools.models import User
 from tasks.choices import ReviewStatus
 from tasks.models import AuditEvent, Commitment, Declaration
+from tests.conftest import client_for
 from tests.factories import ProvinceAdminFactory
 from tests.html_checks import check_page
 from tests.review.helpers import school_in_state
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def state():

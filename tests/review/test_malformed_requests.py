@@ -20,7 +20,7 @@ from schools.models import School
 from tasks.choices import AuditAction, ReviewStatus
 from tasks.models import AuditEvent, Commitment, Declaration, ReportingYear, UnitReport
 from tasks.transitions import beijing_today
-from tests.conftest import captcha_answer
+from tests.conftest import captcha_answer, client_for
 from tests.factories import MinistryUserFactory
 from tests.review.helpers import school_in_state
 from tests.samples import PDF
@@ -31,12 +31,6 @@ pytestmark = pytest.mark.django_db
 SUPERSCRIPT = "²"  # "²".isdigit() is True, int("²") raises
 LONG = "9" * 5000  # int() refuses more than 4,300 digits
 BAD_INTEGERS = [SUPERSCRIPT, LONG, "٣", "-1", "1.0", " 1"]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

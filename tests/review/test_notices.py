@@ -6,7 +6,6 @@ the same number of queries with 1 unread notice as with 500."""
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from schools.choices import Role
@@ -14,18 +13,13 @@ from schools.models import School, User
 from tasks.choices import NoticeKind
 from tasks.models import Commitment, Declaration, Notice, ReportingYear
 from tasks.transitions import beijing_today
+from tests.conftest import client_for
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.review.helpers import open_round_for, school_in_state
 from tests.tasks.conftest import item
 from tests.tasks.helpers import full_row, row
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def commitment(school: School, code: str) -> Commitment:

@@ -6,10 +6,10 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 
 from tasks.models import ReportingYear, Task
 from tasks.transitions import beijing_today
+from tests.conftest import client_for
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.html_checks import check_page
 from tests.review.helpers import open_round_for, school_in_state
@@ -54,12 +54,6 @@ def setup(reference_data):
         plan_id=1, year=2021, deadline=beijing_today() + timedelta(days=9)
     )
     return {"admin": admin, "school": school, "year": year, "ministry": MinistryUserFactory()}
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_no_page_holds_two_forms_a_user_types_into(setup):

@@ -5,21 +5,15 @@ province's deadline) and the ministry's export list (one row per job)."""
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 
 from review.models import ExportJob
 from tasks.models import ProvinceDeadline, ReportingYear
 from tasks.transitions import beijing_today
+from tests.conftest import client_for
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.review.helpers import open_round_for, school_in_state
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def open_years(first, count, province):

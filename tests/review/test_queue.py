@@ -14,6 +14,7 @@ from schools.choices import SchoolKind
 from schools.models import School
 from tasks.choices import ReviewStatus
 from tasks.models import Commitment, Declaration
+from tests.conftest import client_for
 from tests.factories import MinistryUserFactory
 from tests.html_checks import check_page
 from tests.review.helpers import build_submitted, open_round_for, school_in_state
@@ -23,12 +24,6 @@ from tests.tasks.helpers import full_row
 pytestmark = pytest.mark.django_db
 
 URL = "/province/queue/"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def waited(school: School, days: int) -> None:

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from openpyxl import load_workbook
 
 from review.models import ExportJob, ExportStatus
@@ -24,6 +23,7 @@ from tasks.models import (
 )
 from tasks.models.reporting import RowFigures
 from tasks.transitions import beijing_today
+from tests.conftest import client_for
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.html_checks import check_page
 from tests.review.helpers import open_round_for, school_in_state
@@ -97,12 +97,6 @@ def data(reference_data):
         "sx_admin": sx_admin,
         "hn_admin": hn_admin,
     }
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # -- the province -------------------------------------------------------------------------

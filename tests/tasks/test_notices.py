@@ -17,6 +17,7 @@ from tasks.choices import Grade, NoticeKind, ReportProgress
 from tasks.models import AuditEvent, Commitment, Notice, ReportingYear, UnitReport
 from tasks.models.reporting import RowFigures
 from tasks.transitions import beijing_today
+from tests.conftest import client_for
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.html_checks import check_page
 from tests.review.helpers import school_in_state
@@ -28,12 +29,6 @@ pytestmark = pytest.mark.django_db
 
 RETURNED_BANNER = "有1项任务被退回修改。"
 REOPEN_BANNER = "省厅已将本校承接任务退回重新填报。"
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def commitment(school: School, code: str) -> Commitment:
