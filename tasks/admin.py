@@ -47,8 +47,21 @@ class ItemAdmin(AuditedAdmin):
     list_select_related = ["task"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that only the application writes: operators read them, nobody edits them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """操作记录 for operators: read only; nobody edits or deletes a record."""
 
     list_display = ["at", "actor", "ip", "action", "subject_label", "province", "school"]
@@ -77,18 +90,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     def description(self, obj: AuditEvent) -> str:
         return obj.describe(limit=50)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Mail)
-class MailAdmin(admin.ModelAdmin):
+class MailAdmin(ReadOnlyAdmin):
     """The mail outbox for operators: what was sent, what is waiting and why a send failed.
     Read only: the job engine and `tick` move a mail through its states."""
 
@@ -96,12 +100,3 @@ class MailAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["to", "subject"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -9,32 +9,17 @@ import pytest
 from django.utils import timezone
 
 from schools.choices import Role
-from schools.models import School, User
+from schools.models import User
 from tasks.choices import NoticeKind
-from tasks.models import Commitment, Declaration, Notice, ReportingYear
+from tasks.models import Declaration, Notice, ReportingYear
 from tasks.transitions import beijing_today
 from tests.conftest import client_for
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
 from tests.review.helpers import open_round_for, school_in_state
 from tests.tasks.conftest import item
-from tests.tasks.helpers import full_row, row
+from tests.tasks.helpers import commitment, full_row, row, told, written_by
 
 pytestmark = pytest.mark.django_db
-
-
-def commitment(school: School, code: str) -> Commitment:
-    return Commitment.objects.get(declaration__school=school, item__code=code)
-
-
-def written_by(action) -> list[Notice]:
-    """The notices `action` writes, oldest first."""
-    before = max(Notice.objects.values_list("pk", flat=True), default=0)
-    action()
-    return list(Notice.objects.filter(pk__gt=before).select_related("user").order_by("pk"))
-
-
-def told(notices: list[Notice]) -> set[tuple[str, str]]:
-    return {(n.user.username, n.kind) for n in notices}
 
 
 @pytest.fixture

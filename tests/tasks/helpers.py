@@ -1,9 +1,11 @@
 """Building what the school's browser would post."""
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from tasks.models import Declaration, Item, RowValues
+from schools.models import School
+from tasks.models import Commitment, Declaration, Item, Notice, RowValues
 
 GOOD_CONTACTS = {"contact_name": "张老师", "office_phone": "0351-1234567", "mobile": "13800000000"}
 
@@ -63,3 +65,20 @@ def full_fields(code: str, **overrides: Any) -> dict[str, Any]:
         fields["quantity"] = "2"
     fields.update(overrides)
     return fields
+
+
+def commitment(school: School, code: str) -> Commitment:
+    """The school's row for item `code`."""
+    return Commitment.objects.get(declaration__school=school, item__code=code)
+
+
+def written_by(action: Callable[[], object]) -> list[Notice]:
+    """The notices `action` writes, oldest first."""
+    before = max(Notice.objects.values_list("pk", flat=True), default=0)
+    action()
+    return list(Notice.objects.filter(pk__gt=before).select_related("user").order_by("pk"))
+
+
+def told(notices: list[Notice]) -> set[tuple[str, str]]:
+    """(account, kind) of each notice."""
+    return {(n.user.username, n.kind) for n in notices}

@@ -14,7 +14,7 @@ from django.utils import timezone
 from schools.choices import AuditAction, MailMode
 from schools.models import School, User
 from tasks.choices import Grade, NoticeKind, ReportProgress
-from tasks.models import AuditEvent, Commitment, Notice, ReportingYear, UnitReport
+from tasks.models import AuditEvent, Notice, ReportingYear, UnitReport
 from tasks.models.reporting import RowFigures
 from tasks.transitions import beijing_today
 from tests.conftest import client_for
@@ -23,27 +23,12 @@ from tests.html_checks import check_page
 from tests.review.helpers import school_in_state
 from tests.samples import PDF
 from tests.tasks.conftest import item
-from tests.tasks.helpers import full_row
+from tests.tasks.helpers import commitment, full_row, told, written_by
 
 pytestmark = pytest.mark.django_db
 
 RETURNED_BANNER = "有1项任务被退回修改。"
 REOPEN_BANNER = "省厅已将本校承接任务退回重新填报。"
-
-
-def commitment(school: School, code: str) -> Commitment:
-    return Commitment.objects.get(declaration__school=school, item__code=code)
-
-
-def written_by(action) -> list[Notice]:
-    """The notices `action` writes, oldest first."""
-    before = max(Notice.objects.values_list("pk", flat=True), default=0)
-    action()
-    return list(Notice.objects.filter(pk__gt=before).select_related("user").order_by("pk"))
-
-
-def told(notices: list[Notice]) -> set[tuple[str, str]]:
-    return {(n.user.username, n.kind) for n in notices}
 
 
 @pytest.fixture
