@@ -16,6 +16,7 @@ from schools.forms import ContactForm
 from tasks.choices import FUND_LABELS, FUND_NAMES, ReportProgress
 from tasks.files import display_name
 from tasks.models import Commitment, Contacts, Declaration, Item, RowValues, UnitReport
+from tasks.models.declarations import Comparison
 from tasks.models.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures
 from tasks.templatetags.tasks_extras import amount
 from tasks.transitions import MAX_AMOUNT, MAX_QUANTITY, InvalidInput
@@ -222,6 +223,7 @@ class RowForm(TableRow):
 
     undertaken = forms.BooleanField(required=False, label="是否承接")
     selected = False  # 需修改的任务: ticked for resubmission
+    comparison: "Comparison | None" = None  # 需修改的任务: values when returned against now
     commitment: "Commitment | None" = None  # what is stored for this item
 
     def __init__(
@@ -398,6 +400,10 @@ class ReturnedForm(CommitmentForm):
         chosen = set(data.getlist("resubmit")) if data is not None else set()
         for row in self.rows:
             row.selected = str(row.key) in chosen
+            # 修改对比: the values when returned against what is saved now.
+            row.comparison = (
+                row.commitment.since_return(self.fund_fields, row.item) if row.commitment else None
+            )
 
     def _contact_form(self, data: QueryDict | None) -> ContactForm | None:
         return None

@@ -486,14 +486,19 @@ def _review_page(
             if comment and not (reviewable and c.is_pending):
                 # Its row no longer has a comment box (someone reviewed it meanwhile).
                 unplaced.append((c.item.code, comment))
-            rows.append((c, [getattr(c, n) for n in names], comment))
+            # 修改对比: a resubmitted item against its values when returned; a returned one
+            # only once the school has saved a change.
+            comparison = c.since_return(declaration.fund_fields, c.item)
+            if comparison and c.is_returned and not comparison.changed:
+                comparison = None
+            rows.append((c, [getattr(c, n) for n in names], comment, comparison))
         events = list(AuditEvent.objects.for_subject(declaration).order_by("-at", "-pk"))
         for label, approved in (("意向承接", False), ("已通过", True)):
             sums = declaration.summary(approved)
             summaries.append((label, sums["count"], sums["total"], [sums[n] for n in names]))
     # Finished with this school: lead on to the longest-waiting one left in 待审核.
     next_in_queue = None
-    if reviewable and not any(c.is_pending for c, _v, _t in rows):
+    if reviewable and not any(c.is_pending for c, *_rest in rows):
         next_in_queue = (
             review_queue(school.province_id)
             .values("declaration__school_id", "declaration__school__name")
@@ -511,8 +516,8 @@ def _review_page(
             "summaries": summaries,
             "reviewable": reviewable,
             "readonly": readonly,
-            "has_pending": any(c.is_pending for c, _v, _t in rows),
-            "pending_count": sum(1 for c, _v, _t in rows if c.is_pending),
+            "has_pending": any(c.is_pending for c, *_rest in rows),
+            "pending_count": sum(1 for c, *_rest in rows if c.is_pending),
             "reason_form": reason_form or ReasonForm(initial={"reason": typed.reason}),
             "typed": typed,
             "unplaced": unplaced,

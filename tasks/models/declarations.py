@@ -55,6 +55,28 @@ class RowValues:
     def of(cls, commitment: "Commitment") -> "RowValues":
         return cls(**{f.name: getattr(commitment, f.name) for f in fields(cls)})
 
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any]) -> "RowValues":
+        """The values as `as_json` stored them (amounts as strings)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = stored.get(f.name)
+            if f.name in FUND_NAMES and value is not None:
+                value = Decimal(str(value))
+            values[f.name] = value
+        return cls(**values)
+
+    def as_json(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @property
+    def total(self) -> Decimal | None:
+        """汇总 as the database computes it: the sum of the filled sources."""
+        amounts = [getattr(self, name) for name in FUND_NAMES]
+        if all(value is None for value in amounts):
+            return None
+        return sum((value for value in amounts if value is not None), Decimal(0))
+
     def is_blank(self) -> bool:
         return not self.undertaken and all(
             getattr(self, f.name) is None for f in fields(self) if f.name != "undertaken"
@@ -86,6 +108,58 @@ class RowValues:
             elif not (value.is_finite() and 0 <= value <= MAX_AMOUNT) or value != round(value, 2):
                 found.append(f"{item.code}的经费金额无效。")
         return found
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One column of a 修改对比: its value before and after."""
+
+    label: str
+    before: Any
+    after: Any
+    is_amount: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """修改对比: an item's values at one moment (when it was returned, or as approved) against
+    another (now, or as proposed), with the comment or reason they answer."""
+
+    code: str
+    cells: list[Cell]
+    note: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return any(cell.changed for cell in self.cells)
+
+    @property
+    def changed_labels(self) -> list[str]:
+        return [cell.label for cell in self.cells if cell.changed]
+
+    @classmethod
+    def of(
+        cls,
+        item: Item,
+        before: RowValues,
+        after: RowValues,
+        fund_fields: Iterable[tuple[str, str]],
+        note: str = "",
+    ) -> "Comparison":
+        yes_no = {True: "是", False: "否"}
+        cells = [Cell("是否承接", yes_no[before.undertaken], yes_no[after.undertaken])]
+        if item.has_quantity:
+            cells.append(Cell("承接数量", before.quantity, after.quantity))
+        cells.append(Cell("汇总", before.total, after.total, is_amount=True))
+        cells += [
+            Cell(label, getattr(before, name), getattr(after, name), is_amount=True)
+            for name, label in fund_fields
+        ]
+        return cls(item.code, cells, note)
 
 
 @dataclass(frozen=True)
@@ -516,7 +590,7 @@ class Declaration(LockedTransitions, models.Model):
             if len(reason) > COMMENT_MAX:
                 raise InvalidInput(f"退回原因不能超过{COMMENT_MAX}个字。")
             locked.commitments.update(
-                review_status="", comment="", reviewed_by=None, reviewed_at=None
+                review_status="", comment="", reviewed_by=None, reviewed_at=None, last_return=None
             )
             locked.status = DeclarationStatus.DRAFT
             locked.submitted_at = None
@@ -812,6 +886,9 @@ class Commitment(models.Model):
         verbose_name="审核人",
     )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    # 修改对比: the values and the comment when the province last returned the item, kept
+    # after the school resubmits so the reviewer sees what changed since.
+    last_return = models.JSONField("退回时的填报内容", null=True, blank=True)
     # When the item last went (back) to 待审核: submitted, resubmitted or its review undone.
     # The province's queue (待审核) puts the longest-waiting first by it.
     waiting_since = models.DateTimeField("送审时间", null=True, blank=True)
@@ -843,6 +920,18 @@ class Commitment(models.Model):
     def is_returned(self) -> bool:
         return self.review_status == ReviewStatus.RETURNED
 
+    def since_return(
+        self, fund_fields: Iterable[tuple[str, str]], item: Item | None = None
+    ) -> Comparison | None:
+        """修改对比 of a returned or resubmitted item: its values when returned against now,
+        with the comment they answer; None if it was never returned (or reopened since) or
+        is approved. `item` saves a query where the caller has it."""
+        if not self.last_return or self.is_approved:
+            return None
+        before = RowValues.from_json(self.last_return.get("values") or {})
+        note = str(self.last_return.get("comment") or "")
+        return Comparison.of(item or self.item, before, RowValues.of(self), fund_fields, note)
+
     def _review(
         self,
         by: User,
@@ -864,12 +953,20 @@ class Commitment(models.Model):
                 )
             reviewed = new_status != ReviewStatus.PENDING
             now = timezone.now()
+            if new_status == ReviewStatus.RETURNED:
+                # 修改对比: what the school is asked to change, and why, kept past its answer.
+                snapshot = {"values": RowValues.of(current).as_json(), "comment": comment}
+                extra: dict[str, Any] = {"last_return": snapshot}
+            elif not reviewed:
+                extra = {"waiting_since": now}
+            else:
+                extra = {}
             Commitment.objects.filter(pk=self.pk).update(
                 review_status=new_status,
                 comment=comment,
                 reviewed_by=by if reviewed else None,
                 reviewed_at=now if reviewed else None,
-                **({} if reviewed else {"waiting_since": now}),
+                **extra,
             )
             declaration._bump()
             detail: dict[str, Any] = {"items": [current.item.code]}
