@@ -159,6 +159,7 @@ class TypedReview:
 
     comments: dict[int, str] = field(default_factory=dict)
     reason: str = ""
+    change_comment: str = ""  # the answer to a 变更申请
 
     @classmethod
     def from_post(cls, data: QueryDict) -> "TypedReview":
@@ -169,10 +170,11 @@ class TypedReview:
             if pk is not None and text.strip():
                 comments[pk] = text
         reason = data.get("reason", "")
-        return cls(comments, reason if reason.strip() else "")
+        change = data.get("change_comment", "")
+        return cls(comments, reason if reason.strip() else "", change if change.strip() else "")
 
     def __bool__(self) -> bool:
-        return bool(self.comments or self.reason)
+        return bool(self.comments or self.reason or self.change_comment)
 
     @staticmethod
     def _key(code: str) -> str:
@@ -187,6 +189,7 @@ class TypedReview:
         session[self._key(code)] = {
             "comments": {str(pk): text[:COMMENT_MAX] for pk, text in self.comments.items()},
             "reason": self.reason[:COMMENT_MAX],
+            "change_comment": self.change_comment[:COMMENT_MAX],
         }
 
     @classmethod
@@ -200,7 +203,7 @@ class TypedReview:
             for key, text in dict(kept.get("comments", {})).items()
             if (pk := parse_id(key)) is not None
         }
-        return cls(comments, str(kept.get("reason", "")))
+        return cls(comments, str(kept.get("reason", "")), str(kept.get("change_comment", "")))
 
 
 class ProvinceAdminForm(forms.Form):

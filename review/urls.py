@@ -21,6 +21,12 @@ urlpatterns = [
     path("province/by-item/", province.by_item, name="by_item"),
     path("province/schools/<school_code:code>/", province.school_review, name="school_review"),
     path("province/schools/<school_code:code>/review/", province.review, name="review"),
+    path(
+        "province/schools/<school_code:code>/changes/<int:pk>/",
+        province.decide_change,
+        name="decide_change",
+    ),
+    path("province/changes/", province.changes, name="changes"),
     path("province/own/", province.own, name="own"),
     path("province/audit/", audit.province_audit, name="province_audit"),
     path("province/export/", province.export, name="export"),

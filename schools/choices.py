@@ -40,6 +40,10 @@ class AuditAction(models.TextChoices):
     RETURN = "return", "退回修改"
     UNDO = "undo", "撤销审核"
     REOPEN = "reopen", "退回学校重新填报"
+    CHANGE_PROPOSE = "change_propose", "提交变更申请"
+    CHANGE_WITHDRAW = "change_withdraw", "撤回变更申请"
+    CHANGE_APPROVE = "change_approve", "同意变更"
+    CHANGE_REFUSE = "change_refuse", "不同意变更"
     # Yearly reports.
     REPORT_SAVE = "report_save", "保存绩效填报"
     REPORT_SUBMIT = "report_submit", "提交绩效填报"

@@ -97,6 +97,18 @@ class NoticeKind(models.TextChoices):
     SUBMITTED = "submitted", "学校提交"
     RESUBMITTED = "resubmitted", "学校重新提交"
     PROVINCE_REVIEWED = "province_reviewed", "省级审核完成"
+    CHANGE_PROPOSED = "change_proposed", "学校变更申请"
+    CHANGE_DECIDED = "change_decided", "变更申请审核结果"
+
+
+class ChangeStatus(models.TextChoices):
+    """变更申请: a school's proposal to change what the province approved."""
+
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已同意"
+    REFUSED = "refused", "未同意"
+    WITHDRAWN = "withdrawn", "已撤回"
+    CANCELLED = "cancelled", "已作废"
 
 
 class MailStatus(models.TextChoices):

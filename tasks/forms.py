@@ -422,6 +422,50 @@ class ReturnedForm(CommitmentForm):
         return None if self.require_complete(chosen) else self.incomplete_message
 
 
+class ChangeForm(CommitmentForm):
+    """变更申请: the approved items at their approved values and the offered items not yet
+    undertaken; 提交变更申请 proposes the rows that differ, with a reason. Nothing is saved
+    before the proposal: a refused one shows the page again with what was typed."""
+
+    incomplete_message = "提交未成功：变更后的任务还有未填写完整的项目（见标红处）。"
+    unknown_rows_message = "提交的数据包含本表没有的任务（项目），未提交。请刷新页面后重新填写。"
+
+    def __init__(self, declaration: Declaration, data: QueryDict | None = None) -> None:
+        approved, addable = self.items_for(declaration)
+        super().__init__(declaration, approved + addable, data)
+        self.addable = {item.pk for item in addable}
+        self.reason = clean_text(data.get("reason", ""), multiline=True) if data is not None else ""
+
+    @staticmethod
+    def items_for(declaration: Declaration) -> tuple[list[Item], list[Item]]:
+        """(approved items, offered items the declaration does not hold), in catalogue order."""
+        if declaration.pk is None:
+            return [], []
+        held = {}
+        approved = []
+        for c in declaration.commitments.select_related("item__task").order_by(
+            "item__task__number", "item__sub_number"
+        ):
+            held[c.item_id] = c
+            if c.is_approved:
+                approved.append(c.item)
+        addable = [item for item in declaration.offered_items() if item.pk not in held]
+        return approved, addable
+
+    def _contact_form(self, data: QueryDict | None) -> ContactForm | None:
+        return None
+
+    def _others_complete(self, rows: list[RowForm]) -> bool:
+        return True
+
+    def changed_rows(self) -> list[RowForm]:
+        """Ticked rows whose typed values differ from what is approved (or blank)."""
+        return [row for row in self.rows if row.is_ticked() and row.values() != row.stored_values()]
+
+    def submit_refusal(self) -> str | None:
+        return None if self.require_complete(self.changed_rows()) else self.incomplete_message
+
+
 # -- the yearly report ------------------------------------------------------------------------
 
 

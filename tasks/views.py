@@ -14,11 +14,13 @@ from schools.models import School
 from tasks.choices import ItemScope, ReviewStatus
 from tasks.exports import school_workbook_response
 from tasks.files import display_name, open_file
-from tasks.forms import CommitmentForm, ReportForm, ReturnedForm, RowTable
+from tasks.forms import ChangeForm, CommitmentForm, ReportForm, ReturnedForm, RowTable
 from tasks.models import (
+    ChangeRequest,
     Commitment,
     Declaration,
     EvidenceFile,
+    Item,
     Plan,
     ProvinceSummaryReport,
     ReportingYear,
@@ -359,6 +361,100 @@ def _returned_page(
         {"form": form, "declaration": form.declaration, "round": form.round, "error": error},
         status=status,
     )
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def changes(request: PortalRequest) -> HttpResponse:
+    """变更申请: propose changes to approved items (or new items), see and withdraw the
+    pending proposal, and read the province's answers to earlier ones."""
+    round_, declaration = _school_round(request)
+    if round_ is None or declaration is None:
+        return _no_round(request)
+    if request.method == "GET":
+        return _changes_page(request, declaration, ChangeForm(declaration))
+    by, ip = request.user, client_ip(request)
+    action = request.POST.get("action", "")
+    if action == "withdraw" and declaration.pk:
+        found = declaration.change_requests.filter(
+            pk=parse_id(request.POST.get("request", "")) or 0
+        ).first()
+        if found is None:
+            return _changes_page(request, declaration, ChangeForm(declaration), 404, NO_CHANGE)
+        try:
+            found.withdraw(by=by, ip=ip)
+        except TransitionError as exc:
+            return _changes_page(
+                request, declaration, ChangeForm(declaration), exc.status, exc.message
+            )
+        messages.success(request, "已撤回变更申请。")
+        return redirect("tasks:changes")
+    form = ChangeForm(declaration, request.POST)
+    form.unsaved = True  # until the proposal is made, nothing typed is stored
+    if action != "propose":
+        return _changes_page(request, declaration, form, 400, NOT_UNDERSTOOD)
+    version = form.posted_version()
+    if version is None or not form.targets_this_page():
+        return _changes_page(
+            request, declaration, form, 400 if version is None else 403, form.other_page_message
+        )
+    if not form.is_well_formed():
+        return _changes_page(
+            request, declaration, form, 400, "有填写错误，未提交。请按标红的提示修改。"
+        )
+    refusal = form.submit_refusal()
+    if refusal:
+        return _changes_page(request, declaration, form, 400, refusal)
+    try:
+        ChangeRequest.propose(
+            declaration, by=by, rows=form.row_values(), reason=form.reason, version=version, ip=ip
+        )
+    except TransitionError as exc:
+        return _changes_page(request, declaration, form, exc.status, exc.message)
+    messages.success(request, "变更申请已提交，等待省厅审核。省厅同意之前，已通过的内容保持不变。")
+    return redirect("tasks:changes")
+
+
+NO_CHANGE = "没有这份变更申请，可能已处理。请刷新页面。"
+
+
+def _changes_page(
+    request: PortalRequest,
+    declaration: Declaration,
+    form: ChangeForm,
+    status: int = 200,
+    error: str | None = None,
+) -> HttpResponse:
+    requests = (
+        list(declaration.change_requests.order_by("-proposed_at", "-pk")) if declaration.pk else []
+    )
+    with_comparisons(declaration, requests)
+    pending = next((r for r in requests if r.is_pending), None)
+    return render(
+        request,
+        "tasks/changes.html",
+        {
+            "declaration": declaration,
+            "round": declaration.round,
+            "form": form,
+            "pending": pending,
+            "history": [r for r in requests if not r.is_pending],
+            "refusal": ChangeRequest._proposal_refusal(declaration)
+            if declaration.pk
+            else "本校尚未填报承接任务。",
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def with_comparisons(declaration: Declaration, requests: list[ChangeRequest]) -> None:
+    """Give each request its 修改对比 (`shown`), reading the items of all of them at once."""
+    keys = {int(pk) for r in requests for pk in r.proposed}
+    items = Item.objects.select_related("task").in_bulk(list(keys)) if keys else {}
+    for r in requests:
+        r.declaration = declaration
+        r.shown = r.comparisons(items)  # type: ignore[attr-defined]
 
 
 @school_required

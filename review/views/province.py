@@ -33,9 +33,17 @@ from schools.imports import import_schools
 from schools.models import Province, School, SchoolImportError, SchoolRow, User
 from tasks.choices import FUND_FIELDS, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
-from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
+from tasks.models import (
+    AuditEvent,
+    ChangeRequest,
+    Commitment,
+    Declaration,
+    Plan,
+    ReportingYear,
+    Round,
+)
 from tasks.transitions import InvalidInput, InvalidState, TransitionError, beijing_today
-from tasks.views import post_declaration_form
+from tasks.views import post_declaration_form, with_comparisons
 from tizhi.lib.confirm import ask, confirmed
 from tizhi.lib.http import client_ip, search_text
 from tizhi.lib.text import parse_id
@@ -475,6 +483,7 @@ def _review_page(
     declaration = Declaration.for_school(school, round_) if round_ else None
     reviewable = not readonly and declaration is not None and declaration.can_review(request.user)
     rows, events, summaries, unplaced = [], [], [], []
+    changes: list[ChangeRequest] = []
     if declaration is not None and declaration.pk:
         names = [name for name, _label in declaration.fund_fields]
         for c in (
@@ -493,6 +502,8 @@ def _review_page(
                 comparison = None
             rows.append((c, [getattr(c, n) for n in names], comment, comparison))
         events = list(AuditEvent.objects.for_subject(declaration).order_by("-at", "-pk"))
+        changes = list(declaration.change_requests.order_by("-proposed_at", "-pk"))
+        with_comparisons(declaration, changes)
         for label, approved in (("意向承接", False), ("已通过", True)):
             sums = declaration.summary(approved)
             summaries.append((label, sums["count"], sums["total"], [sums[n] for n in names]))
@@ -523,6 +534,13 @@ def _review_page(
             "unplaced": unplaced,
             "error": error,
             "next_in_queue": next_in_queue,
+            "pending_change": next((r for r in changes if r.is_pending), None),
+            "past_changes": [r for r in changes if not r.is_pending],
+            "decides_changes": not readonly
+            and declaration is not None
+            and declaration.pk is not None
+            and declaration._reviewer_refusal(request.user) is None,
+            "change_comment": typed.change_comment,
         },
         status=status,
     )
@@ -566,6 +584,69 @@ def review(request: PortalRequest, code: str) -> HttpResponse:
     typed.keep(request.session, school.code)
     messages.success(request, done)
     return redirect(reverse("review:school_review", args=[school.code]) + anchor)
+
+
+@province_required
+@require_POST
+def decide_change(request: PortalRequest, code: str, pk: int) -> HttpResponse:
+    """同意变更 / 不同意 a school's 变更申请, with the comment the school will see. Approving
+    more than one item asks first."""
+    school = _school(request, code)
+    change = get_object_or_404(
+        ChangeRequest.objects.select_related("declaration__round", "declaration__school"),
+        pk=pk,
+        declaration__school=school,
+    )
+    typed = TypedReview.from_post(request.POST)
+    verb = request.POST.get("action", "")
+    comment = typed.change_comment
+    by, ip = request.user, client_ip(request)
+    try:
+        if verb == "approve":
+            codes = [c.code for c in change.comparisons()]
+            if len(codes) > 1 and not confirmed(request) and change.is_pending:
+                return ask(
+                    request,
+                    title="同意变更",
+                    summary=f"将按{school.name}的变更申请修改{len(codes)}项已通过的任务，"
+                    "同意后各统计表按变更后的内容计算，并通知学校。",
+                    details=[f"任务（项目）：{'、'.join(codes)}", f"变更原因：{change.reason}"],
+                    back=reverse("review:school_review", args=[school.code]) + "#changes",
+                )
+            change.approve(by=by, comment=comment, ip=ip)
+            done = f"已同意变更：{'、'.join(codes)}。"
+        elif verb == "refuse":
+            change.refuse(by=by, comment=comment, ip=ip)
+            done = "已不同意该变更申请，原已通过的内容保持不变。"
+        else:
+            return _review_page(request, school, 400, "未知的操作。", typed)
+    except TransitionError as exc:
+        return _review_page(request, school, exc.status, exc.message, typed)
+    typed.change_comment = ""
+    typed.keep(request.session, school.code)
+    messages.success(request, done)
+    return redirect(reverse("review:school_review", args=[school.code]) + "#changes")
+
+
+@province_required
+def changes(request: PortalRequest) -> HttpResponse:
+    """变更申请: the province's schools' pending change requests, oldest first."""
+    province = _province(request)
+    pending = (
+        ChangeRequest.objects.pending()
+        .filter(declaration__round__province=province)
+        .select_related("declaration__school")
+        .order_by("proposed_at", "pk")
+    )
+    page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/changes.html",
+        {
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+        },
+    )
 
 
 def _review_item(

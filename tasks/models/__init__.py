@@ -2,6 +2,7 @@
 
 from tasks.models.audit import AuditEvent
 from tasks.models.catalogue import Category, Item, Plan, Task
+from tasks.models.changes import ChangeRequest
 from tasks.models.declarations import (
     Commitment,
     Contacts,
@@ -24,6 +25,7 @@ from tasks.models.rounds import Round
 __all__ = [
     "AuditEvent",
     "Category",
+    "ChangeRequest",
     "Commitment",
     "Contacts",
     "Declaration",

@@ -17,6 +17,7 @@ from tasks.choices import (
     FUND_FIELDS,
     FUND_NAMES,
     AuditAction,
+    ChangeStatus,
     DeclarationStatus,
     ItemScope,
     ReviewStatus,
@@ -591,6 +592,13 @@ class Declaration(LockedTransitions, models.Model):
                 raise InvalidInput(f"退回原因不能超过{COMMENT_MAX}个字。")
             locked.commitments.update(
                 review_status="", comment="", reviewed_by=None, reviewed_at=None, last_return=None
+            )
+            # A 变更申请 was against the approvals this clears: it lapses with them.
+            locked.change_requests.filter(status=ChangeStatus.PENDING).update(
+                status=ChangeStatus.CANCELLED,
+                answer="承接任务已整体退回学校重新填报，本申请作废。",
+                decided_by=by,
+                decided_at=timezone.now(),
             )
             locked.status = DeclarationStatus.DRAFT
             locked.submitted_at = None

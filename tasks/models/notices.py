@@ -465,6 +465,27 @@ def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
             url=reverse("tasks:commitments"),
             key=key,
         )
+    elif action == AuditAction.CHANGE_PROPOSE:
+        items = changes.get("items") or {}
+        Notice.send(
+            _province_admins(declaration.round.province_id),
+            kind=NoticeKind.CHANGE_PROPOSED,
+            title=f"{school.name}提交了变更申请（{len(items)}项），待审核",
+            body=f"任务（项目）：{'、'.join(items)}\n变更原因：{changes.get('reason', '')}",
+            url=reverse("review:school_review", args=[school.code]) + "#changes",
+            key=key,
+        )
+    elif action in {AuditAction.CHANGE_APPROVE, AuditAction.CHANGE_REFUSE}:
+        approved = action == AuditAction.CHANGE_APPROVE
+        comment = changes.get("comment", "")
+        Notice.send(
+            school_users,
+            kind=NoticeKind.CHANGE_DECIDED,
+            title="省厅已同意本校的变更申请" if approved else "省厅未同意本校的变更申请",
+            body=f"审核意见：{comment}" if comment else "",
+            url=reverse("tasks:changes"),
+            key=key,
+        )
     if action in {AuditAction.APPROVE, AuditAction.RETURN}:
         waiting = (
             Commitment.objects.awaiting_review()
