@@ -114,7 +114,7 @@ def test_one_pending_proposal_at_a_time(approved):
 @pytest.mark.parametrize(
     ("rows", "reason", "error", "message"),
     [
-        ({}, "原因", InvalidInput, "没有修改任何已通过的任务"),
+        ("none", "原因", InvalidInput, "没有修改任何已通过的任务"),
         ("same", "原因", InvalidInput, "没有修改任何已通过的任务"),
         ("change", "  ", InvalidInput, "请填写变更原因"),
         ("change", "长" * 501, InvalidInput, "不能超过500个字"),
@@ -123,10 +123,11 @@ def test_one_pending_proposal_at_a_time(approved):
 )
 def test_bad_proposals_are_refused_with_a_reason(approved, rows, reason, error, message):
     chosen = {
+        "none": {},
         "same": {item("3.2").pk: full_row(item("3.2"))},
         "change": {item("3.2").pk: full_row(item("3.2"), quantity=5)},
         "incomplete_add": {item("7.1").pk: row(school_funds=1)},
-    }.get(rows, rows)
+    }[rows]
     with pytest.raises(error, match=message):
         propose(approved, rows=chosen, reason=reason)
     assert not ChangeRequest.objects.exists()
