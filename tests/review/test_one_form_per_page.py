@@ -62,6 +62,7 @@ def test_no_page_holds_two_forms_a_user_types_into(setup):
         "admin": [
             "/province/",
             "/province/queue/",
+            "/province/changes/",
             "/province/by-item/?item=3.2",
             "/province/round/",
             "/province/accounts/",

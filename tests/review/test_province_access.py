@@ -17,6 +17,7 @@ PAGES = [
     "/province/own/",
     "/province/export/",
     "/province/queue/",
+    "/province/changes/",
 ]
 
 

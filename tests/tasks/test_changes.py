@@ -376,3 +376,23 @@ def test_reviewed_status_is_kept_on_a_changed_item(approved, province_admin):
     propose(approved).approve(by=province_admin)
     changed = commitment(approved, "3.2")
     assert changed.review_status == ReviewStatus.APPROVED and changed.reviewed_by == province_admin
+
+
+def test_the_schools_page_is_only_for_schools(approved, province_admin):
+    for user in (province_admin, MinistryUserFactory()):
+        assert client_for(user).get("/school/changes/").status_code == 403
+        assert client_for(user).post("/school/changes/", {"action": "propose"}).status_code == 403
+    assert not ChangeRequest.objects.exists()
+
+
+def test_a_school_cannot_withdraw_another_schools_request(
+    approved, shanxi, open_round, province_admin
+):
+    request = propose(approved)
+    other = school_in_state(shanxi, open_round, "approved", province_admin)
+    response = client_for(other.account).post(
+        "/school/changes/", {"action": "withdraw", "request": str(request.pk)}
+    )
+    assert response.status_code == 404
+    request.refresh_from_db()
+    assert request.is_pending
