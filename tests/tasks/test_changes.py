@@ -49,7 +49,7 @@ def propose(school, rows=None, reason="招生计划调整", by=None, version=Non
 def approved_quantity(school) -> int:
     """已通过 3.2 quantity as the figures count it."""
     found = Commitment.objects.approved().filter(declaration__school=school, item__code="3.2")
-    return sum(c.quantity for c in found)
+    return sum(c.quantity or 0 for c in found)
 
 
 # -- proposing ------------------------------------------------------------------------------
