@@ -106,6 +106,11 @@ class ChangeRequest(models.Model):
     def is_pending(self) -> bool:
         return self.status == ChangeStatus.PENDING
 
+    @property
+    def answer_label(self) -> str:
+        """What `answer` is: the province's comment, or why the request lapsed."""
+        return "说明" if self.status == ChangeStatus.CANCELLED else "省厅意见"
+
     # -- reading ---------------------------------------------------------------------------
 
     def comparisons(self, items: Mapping[int, Item] | None = None) -> list[Comparison]:
