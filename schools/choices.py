@@ -40,6 +40,10 @@ class AuditAction(models.TextChoices):
     RETURN = "return", "退回修改"
     UNDO = "undo", "撤销审核"
     REOPEN = "reopen", "退回学校重新填报"
+    # Extensions for one school (延期).
+    EXTENSION_REQUEST = "extension_request", "申请延期"
+    EXTENSION_GRANT = "extension_grant", "批准延期"
+    EXTENSION_REFUSE = "extension_refuse", "不同意延期"
     # Yearly reports.
     REPORT_SAVE = "report_save", "保存绩效填报"
     REPORT_SUBMIT = "report_submit", "提交绩效填报"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("school/commitments/withdraw/", views.withdraw, name="withdraw"),
     path("school/commitments/export/", views.export, name="export"),
     path("school/returned/", views.returned, name="returned"),
+    path("school/extension/", views.extension, name="extension"),
     path("school/province-contacts/", views.province_contacts, name="province_contacts"),
     path("school/reporting/", views.reporting, name="reporting"),
     path("school/reporting/<int:year_id>/", views.report, name="report"),

@@ -33,7 +33,15 @@ from schools.imports import import_schools
 from schools.models import Province, School, SchoolImportError, SchoolRow, User
 from tasks.choices import FUND_FIELDS, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
-from tasks.models import AuditEvent, Commitment, Declaration, Plan, ReportingYear, Round
+from tasks.models import (
+    AuditEvent,
+    Commitment,
+    Declaration,
+    Extension,
+    Plan,
+    ReportingYear,
+    Round,
+)
 from tasks.transitions import InvalidInput, InvalidState, TransitionError, beijing_today
 from tasks.views import post_declaration_form
 from tizhi.lib.confirm import ask, confirmed
@@ -513,11 +521,18 @@ def _review_page(
             "readonly": readonly,
             "has_pending": any(c.is_pending for c, _v, _t in rows),
             "pending_count": sum(1 for c, _v, _t in rows if c.is_pending),
-            "reason_form": reason_form or ReasonForm(initial={"reason": typed.reason}),
+            "reason_form": reason_form
+            or ReasonForm(initial={"reason": typed.reason, "until": typed.until}),
             "typed": typed,
             "unplaced": unplaced,
             "error": error,
             "next_in_queue": next_in_queue,
+            "school_open": declaration.is_open() if declaration is not None else False,
+            "extension": (
+                Extension.objects.filter(round=round_, school=school).order_by("-pk").first()
+                if round_
+                else None
+            ),
         },
         status=status,
     )
@@ -624,73 +639,19 @@ def _ask_approve_all(
         request,
         title="全部通过",
         summary=f"将通过{school.name}的全部{len(codes)}项待审核任务，并通知学校。",
-        details=[f"任务（项目）：{'、'.join(codes)}"],
-        back=reverse("review:school_review", args=[school.code]),
-    )
-
-
-def _ask_reopen(request: PortalRequest, school: School, form: ReasonForm) -> HttpResponse:
-    """The question before 退回学校重新填报: the whole declaration and every review of it."""
-    declaration = _declaration(request, school)
-    if not form.is_valid():
-        raise InvalidInput("请填写退回原因（不超过500字）。")
-    reviewed = dict(
-        declaration.commitments.exclude(review_status=ReviewStatus.PENDING)
-        .values_list("review_status")
-        .annotate(n=Count("pk"))
-    )
-    approved = reviewed.get(ReviewStatus.APPROVED, 0)
-    returned = reviewed.get(ReviewStatus.RETURNED, 0)
-    return ask(
-        request,
-        title="退回学校重新填报",
-        summary=f"将把{school.name}已提交的承接任务（{declaration.item_count}项）整体退回学校重新填报，"
-        "学校修改后须重新提交，全部任务重新审核。",
         details=[
-            f"退回原因：{form.cleaned_data['reason']}",
-            f"已作出的审核结果将被清除：已通过{approved}项、退回修改{returned}项。",
-            "学校将收到通知，并在承接任务页面看到退回原因。",
-        ],
-        back=reverse("review:school_review", args=[school.code]),
+            f"同时批准该校延期：该校填报截止时间改为{until:%Y-%m-%d} 24:00"
+            f"（本省结束日期{declaration.round.end_date:%Y-%m-%d}）。"
+        ]
+    declaration.reopen(
+        by=request.user, reason=form.cleaned_data["reason"], until=until, ip=client_ip(request)
     )
-
-
-def _refuse_commented(declaration: Declaration, typed: TypedReview) -> None:
-    # An item with a comment typed for it was about to be returned: 全部通过 must not approve
-    # it and drop the comment.
-    commented = [
-        c.item.code
-        for c in declaration.commitments.filter(
-            pk__in=list(typed.comments), review_status=ReviewStatus.PENDING
-        )
-        .select_related("item")
-        .order_by("item__task__number", "item__sub_number")
-    ]
-    if commented:
-        raise InvalidInput(
-            f"{'、'.join(commented)} 填写了修改意见但尚未退回。请先点击这些任务的“退回修改”，"
-            "或清空修改意见后再点击“全部通过”。"
-        )
-
-
-def _approve_all(request: PortalRequest, school: School, typed: TypedReview) -> str:
-    declaration = _declaration(request, school)
-    _refuse_commented(declaration, typed)
-    count = declaration.approve_all(by=request.user, ip=client_ip(request))
-    return f"已通过全部 {count} 项待审核任务。"
-
-
-def _reopen(request: PortalRequest, school: School, form: ReasonForm, typed: TypedReview) -> str:
-    """退回学校重新填报, at the school's request."""
-    declaration = _declaration(request, school)
-    if not form.is_valid():
-        raise InvalidInput("请填写退回原因（不超过500字）。")
-    declaration.reopen(by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request))
     # The items are the school's to edit again: comments typed for them no longer apply.
     dropped = "各任务填写的修改意见没有发送。" if typed.comments else ""
     typed.comments.clear()
-    typed.reason = ""
-    return f"已退回学校重新填报，学校可以修改后重新提交。{dropped}"
+    typed.reason = typed.until = ""
+    extended = f"该校延期至{until:%Y-%m-%d} 24:00。" if until else ""
+    return f"已退回学校重新填报，学校可以修改后重新提交。{extended}{dropped}"
 
 
 # -- 省级承接 ----------------------------------------------------------------------------------
