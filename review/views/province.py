@@ -639,10 +639,87 @@ def _ask_approve_all(
         request,
         title="全部通过",
         summary=f"将通过{school.name}的全部{len(codes)}项待审核任务，并通知学校。",
-        details=[
+        details=[f"任务（项目）：{'、'.join(codes)}"],
+        back=reverse("review:school_review", args=[school.code]),
+    )
+
+
+def _ask_reopen(request: PortalRequest, school: School, form: ReasonForm) -> HttpResponse:
+    """The question before 退回学校重新填报: the whole declaration and every review of it, and
+    after the school's end date the new end date granted with it."""
+    declaration = _declaration(request, school)
+    if not form.is_valid():
+        raise InvalidInput(form.problem())
+    until = form.cleaned_data["until"]
+    # Refused before asking: a missing or impossible date needs no question.
+    if until is None and not declaration.is_open():
+        raise InvalidInput(
+            f"该校的申报已于{declaration.end_date:%Y-%m-%d} 24:00截止，"
+            "请填写新的截止日期（延期至），退回时一并批准延期。"
+        )
+    if until is not None:
+        Extension.check_until(declaration.round, until)
+    reviewed = dict(
+        declaration.commitments.exclude(review_status=ReviewStatus.PENDING)
+        .values_list("review_status")
+        .annotate(n=Count("pk"))
+    )
+    approved = reviewed.get(ReviewStatus.APPROVED, 0)
+    returned = reviewed.get(ReviewStatus.RETURNED, 0)
+    extension = (
+        [
             f"同时批准该校延期：该校填报截止时间改为{until:%Y-%m-%d} 24:00"
             f"（本省结束日期{declaration.round.end_date:%Y-%m-%d}）。"
         ]
+        if until
+        else []
+    )
+    return ask(
+        request,
+        title="退回学校重新填报",
+        summary=f"将把{school.name}已提交的承接任务（{declaration.item_count}项）整体退回学校重新填报，"
+        "学校修改后须重新提交，全部任务重新审核。",
+        details=[
+            f"退回原因：{form.cleaned_data['reason']}",
+            *extension,
+            f"已作出的审核结果将被清除：已通过{approved}项、退回修改{returned}项。",
+            "学校将收到通知，并在承接任务页面看到退回原因。",
+        ],
+        back=reverse("review:school_review", args=[school.code]),
+    )
+
+
+def _refuse_commented(declaration: Declaration, typed: TypedReview) -> None:
+    # An item with a comment typed for it was about to be returned: 全部通过 must not approve
+    # it and drop the comment.
+    commented = [
+        c.item.code
+        for c in declaration.commitments.filter(
+            pk__in=list(typed.comments), review_status=ReviewStatus.PENDING
+        )
+        .select_related("item")
+        .order_by("item__task__number", "item__sub_number")
+    ]
+    if commented:
+        raise InvalidInput(
+            f"{'、'.join(commented)} 填写了修改意见但尚未退回。请先点击这些任务的“退回修改”，"
+            "或清空修改意见后再点击“全部通过”。"
+        )
+
+
+def _approve_all(request: PortalRequest, school: School, typed: TypedReview) -> str:
+    declaration = _declaration(request, school)
+    _refuse_commented(declaration, typed)
+    count = declaration.approve_all(by=request.user, ip=client_ip(request))
+    return f"已通过全部 {count} 项待审核任务。"
+
+
+def _reopen(request: PortalRequest, school: School, form: ReasonForm, typed: TypedReview) -> str:
+    """退回学校重新填报, at the school's request; after the end date with a new end date."""
+    declaration = _declaration(request, school)
+    if not form.is_valid():
+        raise InvalidInput(form.problem())
+    until = form.cleaned_data["until"]
     declaration.reopen(
         by=request.user, reason=form.cleaned_data["reason"], until=until, ip=client_ip(request)
     )

@@ -663,7 +663,8 @@ def _extended_schools() -> dict[int, dict[str, date]]:
         .order_by("decided_at", "pk")
         .values_list("round_id", "school_id", "granted_until")
     ):
-        latest[round_id][school_id] = until  # later grants replace earlier ones
+        if until is not None:  # a grant always has its date
+            latest[round_id][school_id] = until  # later grants replace earlier ones
     return latest
 
 
