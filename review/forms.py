@@ -13,7 +13,7 @@ from schools.validators import school_code_validator
 from tasks.choices import Grade
 from tasks.models import Item, Plan, Round, Task
 from tasks.transitions import COMMENT_MAX
-from tizhi.lib.forms import DigitsField, MultiLineField, SingleLineField, digits
+from tizhi.lib.forms import DayField, DigitsField, MultiLineField, SingleLineField, digits
 from tizhi.lib.text import clean_digits, parse_id
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
@@ -149,6 +149,28 @@ class ReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "请填写退回原因。"},
     )
+    # Shown when the school's window has closed: reopening then grants it this end date.
+    until = DayField(label="新的截止日期（延期至）", required=False)
+
+    def problem(self) -> str:
+        """The first error, as the page's message."""
+        if "until" in self.errors:
+            return f"新的截止日期：{self.errors['until'][0]}"
+        return "请填写退回原因（不超过500字）。"
+
+
+class ExtensionForm(forms.Form):
+    """批准延期 / 不同意 (one form, two buttons): the date for a grant, the note or reason."""
+
+    until = DayField(label="延期至", required=False, help_text="该校当日24:00（北京时间）截止。")
+    answer = MultiLineField(
+        label="说明或不同意的原因",
+        required=False,
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="批准时可不填；不同意时必填，学校会看到。",
+        error_messages={"max_length": "不能超过500字。"},
+    )
 
 
 @dataclass
@@ -160,6 +182,7 @@ class TypedReview:
     comments: dict[int, str] = field(default_factory=dict)
     reason: str = ""
     change_comment: str = ""  # the answer to a 变更申请
+    until: str = ""  # the new end date typed beside the reason (after the end date)
 
     @classmethod
     def from_post(cls, data: QueryDict) -> "TypedReview":
@@ -171,10 +194,16 @@ class TypedReview:
                 comments[pk] = text
         reason = data.get("reason", "")
         change = data.get("change_comment", "")
-        return cls(comments, reason if reason.strip() else "", change if change.strip() else "")
+        until = data.get("until", "").strip()[:20]
+        return cls(
+            comments,
+            reason if reason.strip() else "",
+            change_comment=change if change.strip() else "",
+            until=until,
+        )
 
     def __bool__(self) -> bool:
-        return bool(self.comments or self.reason or self.change_comment)
+        return bool(self.comments or self.reason or self.change_comment or self.until)
 
     @staticmethod
     def _key(code: str) -> str:
@@ -190,6 +219,7 @@ class TypedReview:
             "comments": {str(pk): text[:COMMENT_MAX] for pk, text in self.comments.items()},
             "reason": self.reason[:COMMENT_MAX],
             "change_comment": self.change_comment[:COMMENT_MAX],
+            "until": self.until[:20],
         }
 
     @classmethod
@@ -203,7 +233,12 @@ class TypedReview:
             for key, text in dict(kept.get("comments", {})).items()
             if (pk := parse_id(key)) is not None
         }
-        return cls(comments, str(kept.get("reason", "")), str(kept.get("change_comment", "")))
+        return cls(
+            comments,
+            str(kept.get("reason", "")),
+            change_comment=str(kept.get("change_comment", "")),
+            until=str(kept.get("until", ""))[:20],
+        )
 
 
 class ProvinceAdminForm(forms.Form):

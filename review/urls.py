@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review.views import audit, ministry, province, reporting
+from review.views import audit, extensions, ministry, province, reporting
 from tizhi.lib import converters  # noqa: F401  (registers <school_code> and <province_code>)
 
 app_name = "review"
@@ -28,6 +28,13 @@ urlpatterns = [
     ),
     path("province/changes/", province.changes, name="changes"),
     path("province/own/", province.own, name="own"),
+    path("province/extensions/", extensions.extensions, name="extensions"),
+    path("province/extensions/<int:pk>/", extensions.extension, name="extension"),
+    path(
+        "province/extensions/grant/<school_code:code>/",
+        extensions.extension_grant,
+        name="extension_grant",
+    ),
     path("province/audit/", audit.province_audit, name="province_audit"),
     path("province/export/", province.export, name="export"),
     path("province/reporting/", reporting.province_index, name="reporting_province"),

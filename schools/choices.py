@@ -44,6 +44,10 @@ class AuditAction(models.TextChoices):
     CHANGE_WITHDRAW = "change_withdraw", "撤回变更申请"
     CHANGE_APPROVE = "change_approve", "同意变更"
     CHANGE_REFUSE = "change_refuse", "不同意变更"
+    # Extensions for one school (延期).
+    EXTENSION_REQUEST = "extension_request", "申请延期"
+    EXTENSION_GRANT = "extension_grant", "批准延期"
+    EXTENSION_REFUSE = "extension_refuse", "不同意延期"
     # Yearly reports.
     REPORT_SAVE = "report_save", "保存绩效填报"
     REPORT_SUBMIT = "report_submit", "提交绩效填报"

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from schools.audit import AuditedAdmin
-from tasks.models import AuditEvent, Category, Item, Mail, Plan, Task
+from tasks.models import AuditEvent, Category, Extension, Item, Mail, Plan, Task
 from tizhi.lib.http import client_ip
 
 
@@ -100,3 +100,14 @@ class MailAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["to", "subject"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Extension)
+class ExtensionAdmin(ReadOnlyAdmin):
+    """Extensions (延期) for operators: read only; schools ask and provinces decide on their
+    pages, through the model's transitions."""
+
+    list_display = ["school", "round", "status", "wanted_until", "granted_until", "decided_at"]
+    list_filter = ["status", "round__province"]
+    search_fields = ["school__code", "school__name"]
+    list_select_related = ["school", "round__province", "round__plan"]

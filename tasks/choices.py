@@ -51,6 +51,15 @@ class WindowState(models.TextChoices):
     CLOSED = "closed", "已截止"
 
 
+class ExtensionStatus(models.TextChoices):
+    """An extension (延期) for one school: asked and waiting, granted, or refused. A grant the
+    province gives unasked is stored granted from the start."""
+
+    REQUESTED = "requested", "待处理"
+    GRANTED = "granted", "已批准"
+    REFUSED = "refused", "不同意"
+
+
 class ReportProgress(models.TextChoices):
     NOT_STARTED = "not_started", "未启动"
     IN_PROGRESS = "in_progress", "进行中"
@@ -99,6 +108,9 @@ class NoticeKind(models.TextChoices):
     PROVINCE_REVIEWED = "province_reviewed", "省级审核完成"
     CHANGE_PROPOSED = "change_proposed", "学校变更申请"
     CHANGE_DECIDED = "change_decided", "变更申请审核结果"
+    EXTENSION_REQUESTED = "extension_requested", "延期申请"
+    EXTENSION_GRANTED = "extension_granted", "批准延期"
+    EXTENSION_REFUSED = "extension_refused", "不同意延期"
 
 
 class ChangeStatus(models.TextChoices):

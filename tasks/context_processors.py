@@ -1,12 +1,12 @@
 """What every signed-in page shows in its header and menu: unread notices, for a school the
-items waiting in 需修改的任务, for a province the schools waiting in 待审核. One query each,
-whatever the number of notices, items or schools."""
+items waiting in 需修改的任务, for a province the schools waiting in 待审核 and the requests
+waiting in 延期申请. One query each, whatever the number of notices, items or schools."""
 
 from typing import Any
 
 from django.http import HttpRequest
 
-from tasks.models import Commitment, Notice
+from tasks.models import Commitment, Extension, Notice
 
 
 def notices(request: HttpRequest) -> dict[str, Any]:
@@ -23,6 +23,14 @@ def notices(request: HttpRequest) -> dict[str, Any]:
             .filter(declaration__round__province_id=user.province_id)
             .values("declaration_id")
             .distinct()
+            .count()
+        )
+        # 延期申请 in the menu: the province's requests waiting for an answer.
+        found["pending_extensions"] = (
+            Extension.objects.filter(
+                round__province_id=user.province_id, round__plan__is_current=True
+            )
+            .pending()
             .count()
         )
     return found

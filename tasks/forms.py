@@ -19,8 +19,8 @@ from tasks.models import Commitment, Contacts, Declaration, Item, RowValues, Uni
 from tasks.models.declarations import Comparison
 from tasks.models.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures
 from tasks.templatetags.tasks_extras import amount
-from tasks.transitions import MAX_AMOUNT, MAX_QUANTITY, InvalidInput
-from tizhi.lib.forms import MultiLineField, digits
+from tasks.transitions import COMMENT_MAX, MAX_AMOUNT, MAX_QUANTITY, InvalidInput
+from tizhi.lib.forms import DayField, MultiLineField, digits
 from tizhi.lib.text import clean_text, parse_id
 
 AMOUNT_LIMIT = "金额应小于100000000万元。"
@@ -715,4 +715,20 @@ class MailSettingsForm(forms.Form):
             "required": "请选择邮件提醒方式。",
             "invalid_choice": "请选择邮件提醒方式。",
         },
+    )
+
+
+class ExtensionRequestForm(forms.Form):
+    """申请延期: the date the school needs and why."""
+
+    wanted_until = DayField(
+        label="申请延期至",
+        help_text="该日24:00（北京时间）截止。",
+        error_messages={"required": "请填写申请延期至的日期。"},
+    )
+    reason = MultiLineField(
+        label="延期原因",
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写延期原因。", "max_length": "延期原因不能超过500字。"},
     )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("school/commitments/export/", views.export, name="export"),
     path("school/returned/", views.returned, name="returned"),
     path("school/changes/", views.changes, name="changes"),
+    path("school/extension/", views.extension, name="extension"),
     path("school/province-contacts/", views.province_contacts, name="province_contacts"),
     path("school/reporting/", views.reporting, name="reporting"),
     path("school/reporting/<int:year_id>/", views.report, name="report"),

@@ -14,12 +14,20 @@ from schools.models import School
 from tasks.choices import ItemScope, ReviewStatus
 from tasks.exports import school_workbook_response
 from tasks.files import display_name, open_file
-from tasks.forms import ChangeForm, CommitmentForm, ReportForm, ReturnedForm, RowTable
+from tasks.forms import (
+    ChangeForm,
+    CommitmentForm,
+    ExtensionRequestForm,
+    ReportForm,
+    ReturnedForm,
+    RowTable,
+)
 from tasks.models import (
     ChangeRequest,
     Commitment,
     Declaration,
     EvidenceFile,
+    Extension,
     Item,
     Plan,
     ProvinceSummaryReport,
@@ -88,6 +96,7 @@ def _form_page(
             "error": error,
             "editable": declaration.can_edit(request.user),
             "reopen_reason": declaration.reopen_reason(),
+            "latest_extension": _latest_extension(declaration),
         },
         status=status,
     )
@@ -124,8 +133,21 @@ def _preview_page(
             else None,
             "error": error,
             "reopen_reason": declaration.reopen_reason(),
+            "latest_extension": _latest_extension(declaration),
         },
         status=status,
+    )
+
+
+def _latest_extension(declaration: Declaration) -> Extension | None:
+    """The school's last request or grant, for the state shown on 承接任务 (None on the
+    province's own form)."""
+    if declaration.is_provincial:
+        return None
+    return (
+        Extension.objects.filter(round_id=declaration.round_id, school_id=declaration.school_id)
+        .order_by("-pk")
+        .first()
     )
 
 
@@ -137,7 +159,7 @@ def commitments(request: PortalRequest) -> HttpResponse:
     if round_ is None or declaration is None:
         return _no_round(request)
     if request.method == "GET":
-        if declaration.is_submitted or not round_.is_open():
+        if declaration.is_submitted or not declaration.is_open():
             return _preview_page(request, declaration)
         return _form_page(request, CommitmentForm(declaration, declaration.form_items()))
     if declaration.is_submitted:
@@ -311,6 +333,62 @@ def withdraw(request: PortalRequest) -> HttpResponse:
         return _preview_page(request, declaration, exc.status, exc.message)
     messages.success(request, "已撤回提交，可以继续修改。修改完成后请重新提交。")
     return redirect("tasks:commitments")
+
+
+def _extension_page(
+    request: PortalRequest,
+    declaration: Declaration,
+    form: ExtensionRequestForm,
+    status: int = 200,
+    error: str | None = None,
+) -> HttpResponse:
+    round_ = declaration.round
+    school = declaration.school
+    assert school is not None
+    extensions = list(Extension.objects.filter(round=round_, school=school).order_by("-pk"))
+    return render(
+        request,
+        "tasks/extension.html",
+        {
+            "round": round_,
+            "declaration": declaration,
+            "form": form,
+            "extensions": extensions,
+            "pending": next((e for e in extensions if e.is_pending), None),
+            "latest_date": Extension.latest_date(round_),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def extension(request: PortalRequest) -> HttpResponse:
+    """申请延期: ask the province for more time, and see every request and its outcome."""
+    round_, declaration = _school_round(request)
+    if round_ is None or declaration is None or declaration.school is None:
+        return _no_round(request)
+    if request.method == "GET":
+        return _extension_page(request, declaration, ExtensionRequestForm())
+    form = ExtensionRequestForm(request.POST)
+    if not form.is_valid():
+        return _extension_page(request, declaration, form, 400, "有填写错误，未提交。")
+    try:
+        Extension.request(
+            round_,
+            declaration.school,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            wanted_until=form.cleaned_data["wanted_until"],
+            ip=client_ip(request),
+        )
+    except TransitionError as exc:
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+        return _extension_page(request, declaration, form, exc.status, exc.message)
+    messages.success(request, "延期申请已提交，省厅处理后会通知本校。")
+    return redirect("tasks:extension")
 
 
 @school_required

@@ -38,6 +38,7 @@ from tasks.models import (
     ChangeRequest,
     Commitment,
     Declaration,
+    Extension,
     Plan,
     ReportingYear,
     Round,
@@ -529,7 +530,8 @@ def _review_page(
             "readonly": readonly,
             "has_pending": any(c.is_pending for c, *_rest in rows),
             "pending_count": sum(1 for c, *_rest in rows if c.is_pending),
-            "reason_form": reason_form or ReasonForm(initial={"reason": typed.reason}),
+            "reason_form": reason_form
+            or ReasonForm(initial={"reason": typed.reason, "until": typed.until}),
             "typed": typed,
             "unplaced": unplaced,
             "error": error,
@@ -541,6 +543,12 @@ def _review_page(
             and declaration.pk is not None
             and declaration._reviewer_refusal(request.user) is None,
             "change_comment": typed.change_comment,
+            "school_open": declaration.is_open() if declaration is not None else False,
+            "extension": (
+                Extension.objects.filter(round=round_, school=school).order_by("-pk").first()
+                if round_
+                else None
+            ),
         },
         status=status,
     )
@@ -716,10 +724,20 @@ def _ask_approve_all(
 
 
 def _ask_reopen(request: PortalRequest, school: School, form: ReasonForm) -> HttpResponse:
-    """The question before 退回学校重新填报: the whole declaration and every review of it."""
+    """The question before 退回学校重新填报: the whole declaration and every review of it, and
+    after the school's end date the new end date granted with it."""
     declaration = _declaration(request, school)
     if not form.is_valid():
-        raise InvalidInput("请填写退回原因（不超过500字）。")
+        raise InvalidInput(form.problem())
+    until = form.cleaned_data["until"]
+    # Refused before asking: a missing or impossible date needs no question.
+    if until is None and not declaration.is_open():
+        raise InvalidInput(
+            f"该校的申报已于{declaration.end_date:%Y-%m-%d} 24:00截止，"
+            "请填写新的截止日期（延期至），退回时一并批准延期。"
+        )
+    if until is not None:
+        Extension.check_until(declaration.round, until)
     reviewed = dict(
         declaration.commitments.exclude(review_status=ReviewStatus.PENDING)
         .values_list("review_status")
@@ -727,6 +745,14 @@ def _ask_reopen(request: PortalRequest, school: School, form: ReasonForm) -> Htt
     )
     approved = reviewed.get(ReviewStatus.APPROVED, 0)
     returned = reviewed.get(ReviewStatus.RETURNED, 0)
+    extension = (
+        [
+            f"同时批准该校延期：该校填报截止时间改为{until:%Y-%m-%d} 24:00"
+            f"（本省结束日期{declaration.round.end_date:%Y-%m-%d}）。"
+        ]
+        if until
+        else []
+    )
     return ask(
         request,
         title="退回学校重新填报",
@@ -734,6 +760,7 @@ def _ask_reopen(request: PortalRequest, school: School, form: ReasonForm) -> Htt
         "学校修改后须重新提交，全部任务重新审核。",
         details=[
             f"退回原因：{form.cleaned_data['reason']}",
+            *extension,
             f"已作出的审核结果将被清除：已通过{approved}项、退回修改{returned}项。",
             "学校将收到通知，并在承接任务页面看到退回原因。",
         ],
@@ -767,16 +794,20 @@ def _approve_all(request: PortalRequest, school: School, typed: TypedReview) -> 
 
 
 def _reopen(request: PortalRequest, school: School, form: ReasonForm, typed: TypedReview) -> str:
-    """退回学校重新填报, at the school's request."""
+    """退回学校重新填报, at the school's request; after the end date with a new end date."""
     declaration = _declaration(request, school)
     if not form.is_valid():
-        raise InvalidInput("请填写退回原因（不超过500字）。")
-    declaration.reopen(by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request))
+        raise InvalidInput(form.problem())
+    until = form.cleaned_data["until"]
+    declaration.reopen(
+        by=request.user, reason=form.cleaned_data["reason"], until=until, ip=client_ip(request)
+    )
     # The items are the school's to edit again: comments typed for them no longer apply.
     dropped = "各任务填写的修改意见没有发送。" if typed.comments else ""
     typed.comments.clear()
-    typed.reason = ""
-    return f"已退回学校重新填报，学校可以修改后重新提交。{dropped}"
+    typed.reason = typed.until = ""
+    extended = f"该校延期至{until:%Y-%m-%d} 24:00。" if until else ""
+    return f"已退回学校重新填报，学校可以修改后重新提交。{extended}{dropped}"
 
 
 # -- 省级承接 ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from tasks.models.declarations import (
     derive_school_status,
     summarise,
 )
+from tasks.models.extensions import Extension
 from tasks.models.notices import Mail, Notice
 from tasks.models.reporting import (
     EvidenceFile,
@@ -30,6 +31,7 @@ __all__ = [
     "Contacts",
     "Declaration",
     "EvidenceFile",
+    "Extension",
     "Item",
     "Mail",
     "Notice",

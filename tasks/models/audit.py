@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "contact_name": "平台管理联系人",
     "office_phone": "办公电话",
     "mobile": "手机号",
+    "granted_until": "延期至",
     **dict(FUND_FIELDS),
 }
 LABEL_MAX = 200
@@ -258,6 +259,7 @@ class AuditEvent(models.Model):
                 parts.append(label + "、".join(changes[key]))
         for key, label in (
             ("grade", "评价："),
+            ("until", "延期至："),
             ("comment", COMMENT_LABELS.get(self.action, "意见：")),
             ("reason", "原因："),
             ("file", "文件："),

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.db import models, transaction
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from schools.choices import Role
 from schools.models import School, User
@@ -22,6 +24,7 @@ from tasks.choices import (
     ItemScope,
     ReviewStatus,
     SchoolStatus,
+    WindowState,
 )
 from tasks.models.audit import AuditEvent
 from tasks.models.catalogue import Item
@@ -366,15 +369,46 @@ class Declaration(LockedTransitions, models.Model):
                 "请核对后再次保存；如需查看已保存的内容，请刷新页面（刷新会清除本页未保存的填写）。"
             )
 
+    # -- the school's own window (the round's dates, or its extension) ---------------------
+
+    @cached_property
+    def granted_until(self) -> date | None:
+        """The end date the province granted this school (延期), or None. Read once per
+        instance: a transition reads it on the instance _locked() returns, i.e. after taking
+        this row's lock, which every grant takes too (tasks.models.extensions)."""
+        if self.is_provincial:
+            return None
+        assert self.school_id is not None
+        return self.round.granted_until(self.school_id)
+
+    @property
+    def end_date(self) -> date:
+        """The school's own end date: the round's, or the later one it was granted."""
+        return self.round.end_for(self.granted_until)
+
+    @property
+    def is_extended(self) -> bool:
+        return self.end_date > self.round.end_date
+
+    def window(self, at: datetime | None = None) -> WindowState:
+        return self.round.window(at, self.granted_until)
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        """Whether the school may edit now: its round's window, or its extension's."""
+        return self.window(at) == WindowState.OPEN
+
+    def closed_message(self) -> str:
+        return self.round.closed_message(self.granted_until)
+
     def _edit_refusal(self, user: User) -> tuple[str | None, type[TransitionError]]:
         """Why `user` may not save or submit the form now, or None."""
         owner = self._owner_refusal(user)
         if owner:
             return owner, NotAllowed
-        # The round's dates are the province's call to its schools; its own 省级承接 is not
-        # bound by them.
-        if not self.is_provincial and not self.round.is_open():
-            return self.round.closed_message(), WindowClosed
+        # The round's dates (or the school's extension) are the province's call to its
+        # schools; its own 省级承接 is not bound by them.
+        if not self.is_provincial and not self.is_open():
+            return self.closed_message(), WindowClosed
         if self.status != DeclarationStatus.DRAFT:
             return (
                 "本表已提交，不能再修改。如需修改，请先点击“继续修改”撤回提交。",
@@ -394,8 +428,8 @@ class Declaration(LockedTransitions, models.Model):
             return "本表尚未提交，无需撤回。"
         if self.is_provincial:
             return None  # nobody reviews the province's own items
-        if not self.round.is_open():
-            return "申报已截止，不能自行撤回。如需修改，请联系省级平台联系人。"
+        if not self.is_open():
+            return "申报已截止，不能自行撤回。如需修改，请联系省级平台联系人或申请延期。"
         if self.commitments.exclude(review_status=ReviewStatus.PENDING).exists():
             return (
                 "省厅已开始审核，不能自行撤回。被退回修改的任务请在“需修改的任务”中修改后"
@@ -572,24 +606,42 @@ class Declaration(LockedTransitions, models.Model):
         self.refresh_from_db()
         return len(codes)
 
-    def reopen(self, *, by: User, reason: str, ip: str | None = None) -> None:
-        """退回学校重新填报: at the school's request, the whole declaration goes back to draft."""
+    def reopen(
+        self, *, by: User, reason: str, until: date | None = None, ip: str | None = None
+    ) -> None:
+        """退回学校重新填报: at the school's request, the whole declaration goes back to draft.
+
+        After the school's end date the school could not edit a reopened form, so the province
+        gives a new end date (`until`) in the same step: the extension is granted in this
+        transaction, under this row's lock, and both are on record. Before it, `until` is
+        optional and, when given, granted the same way.
+        """
+        from tasks.models.extensions import Extension  # extensions build on declarations
+
         reason = (reason or "").strip()
         with self._atomic():
             locked = self._locked()
             locked._check(locked._reviewer_refusal(by))
-            if locked.school_id is None:
+            if locked.school is None:
                 raise InvalidState("省级承接不需要退回。")
             if locked.status != DeclarationStatus.SUBMITTED:
                 raise InvalidState("该学校尚未提交，无需退回。")
-            if not locked.round.is_open():
-                raise WindowClosed(
-                    "申报已截止，退回后学校无法修改。请先在本省申报要求中延长结束日期，再退回。"
-                )
             if not reason:
-                raise InvalidInput("请填写退回原因。")
+                raise InvalidInput("请填写退回原因。", "reason")
             if len(reason) > COMMENT_MAX:
-                raise InvalidInput(f"退回原因不能超过{COMMENT_MAX}个字。")
+                raise InvalidInput(f"退回原因不能超过{COMMENT_MAX}个字。", "reason")
+            if until is None and not locked.is_open():
+                raise WindowClosed(
+                    f"该校的申报已于{locked.end_date:%Y-%m-%d} 24:00截止，退回后学校无法修改。"
+                    "请同时填写新的截止日期（延期至），退回时一并批准延期。",
+                    "until",
+                )
+            changes: dict[str, Any] = {"reason": reason}
+            if until is not None:
+                Extension.grant_locked(
+                    locked, by=by, until=until, note=f"退回重新填报：{reason}", ip=ip
+                )
+                changes["until"] = f"{until:%Y-%m-%d}"
             locked.commitments.update(
                 review_status="", comment="", reviewed_by=None, reviewed_at=None, last_return=None
             )
@@ -603,8 +655,9 @@ class Declaration(LockedTransitions, models.Model):
             locked.status = DeclarationStatus.DRAFT
             locked.submitted_at = None
             locked._bump()
-            locked._audit(by, AuditAction.REOPEN, ip, {"reason": reason})
+            locked._audit(by, AuditAction.REOPEN, ip, changes)
         self.refresh_from_db()
+        self.__dict__.pop("granted_until", None)
 
     approve_all.alters_data = True  # type: ignore[attr-defined]
     reopen.alters_data = True  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from schools.choices import AuditAction, MailMode, Role
 from schools.models import Province, School, User
 from tasks.choices import (
     DeclarationStatus,
+    ExtensionStatus,
     MailStatus,
     NoticeKind,
     ReportStatus,
@@ -374,12 +375,48 @@ def notify(event: "AuditEvent", subject: models.Model) -> None:
     declaration and report, a province about its own schools, the ministry about provinces.
     """
     from tasks.models.declarations import Declaration
+    from tasks.models.extensions import Extension
     from tasks.models.reporting import UnitReport
 
     if isinstance(subject, Declaration) and subject.school_id is not None:
         _declaration_notices(event, subject)
     elif isinstance(subject, UnitReport):
         _report_notices(event, subject)
+    elif isinstance(subject, Extension):
+        _extension_notices(event, subject)
+
+
+def _extension_notices(event: "AuditEvent", extension: Any) -> None:
+    """A request tells the school's province; a decision tells the school."""
+    key = f"event:{event.pk}"
+    school: School = extension.school
+    if event.action == AuditAction.EXTENSION_REQUEST:
+        Notice.send(
+            _province_admins(extension.round.province_id),
+            kind=NoticeKind.EXTENSION_REQUESTED,
+            title=f"{school.name}申请延期至{extension.wanted_until:%Y-%m-%d}，待处理",
+            body=f"延期原因：{extension.reason}",
+            url=reverse("review:extension", args=[extension.pk]),
+            key=key,
+        )
+    elif event.action == AuditAction.EXTENSION_GRANT:
+        Notice.send(
+            _school_accounts([school.code]),
+            kind=NoticeKind.EXTENSION_GRANTED,
+            title=f"省厅已批准本校承接任务填报延期至{extension.granted_until:%Y-%m-%d} 24:00",
+            body=f"说明：{extension.answer}" if extension.answer else "",
+            url=reverse("tasks:commitments"),
+            key=key,
+        )
+    elif event.action == AuditAction.EXTENSION_REFUSE:
+        Notice.send(
+            _school_accounts([school.code]),
+            kind=NoticeKind.EXTENSION_REFUSED,
+            title="省厅不同意本校的延期申请",
+            body=f"原因：{extension.answer}",
+            url=reverse("tasks:extension"),
+            key=key,
+        )
 
 
 def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
@@ -457,11 +494,12 @@ def _declaration_notices(event: "AuditEvent", declaration: Any) -> None:
             key=key,
         )
     elif action == AuditAction.REOPEN:
+        until = f"\n本校填报截止时间：{changes['until']} 24:00" if changes.get("until") else ""
         Notice.send(
             school_users,
             kind=NoticeKind.REOPENED,
             title="省厅已将本校承接任务退回重新填报",
-            body=f"退回原因：{changes.get('reason', '')}",
+            body=f"退回原因：{changes.get('reason', '')}{until}",
             url=reverse("tasks:commitments"),
             key=key,
         )
@@ -561,6 +599,7 @@ def send_deadline_reminders(today: date | None = None) -> int:
 
     today = today or beijing_today()
     sent = 0
+    extended = _extended_schools()
     for round_ in Round.objects.select_related("province", "plan").filter(
         start_date__lte=today, end_date__gte=today, plan__is_current=True
     ):
@@ -570,13 +609,21 @@ def send_deadline_reminders(today: date | None = None) -> int:
         submitted = Declaration.objects.filter(
             round=round_, school=OuterRef("pk"), status=DeclarationStatus.SUBMITTED
         )
-        started = Declaration.objects.filter(round=round_, school=OuterRef("pk"))
-        waiting = list(
+        # A declaration a grant created (tasks.models.extensions) holds nothing yet: 未填报.
+        started = Declaration.objects.filter(round=round_, school=OuterRef("pk")).exclude(
+            school_status=SchoolStatus.NOT_STARTED
+        )
+        later = {
+            code for code, until in extended.get(round_.pk, {}).items() if until > round_.end_date
+        }
+        found = list(
             School.objects.filter(province=round_.province, account__is_active=True)
             .annotate(submitted=Exists(submitted), started=Exists(started))
             .filter(submitted=False)
             .values_list("code", "started")
         )
+        # A school with its own later end date (延期) is reminded of that date instead.
+        waiting = [(code, began) for code, began in found if code not in later]
         if not waiting:
             continue
         end = f"{round_.end_date:%Y年%m月%d日}"
@@ -590,6 +637,11 @@ def send_deadline_reminders(today: date | None = None) -> int:
             key=key,
         )
         filling = sum(1 for _code, started in waiting if started)
+        also = (
+            f"另有{len(found) - len(waiting)}所已延期的学校未提交。"
+            if len(found) > len(waiting)
+            else ""
+        )
         sent += Notice.send(
             _province_admins(round_.province_id),
             kind=NoticeKind.DEADLINE,
@@ -597,10 +649,11 @@ def send_deadline_reminders(today: date | None = None) -> int:
                 f"本省承接任务填报将于{end}截止（{_left(round_.end_date, today)}），"
                 f"还有{len(waiting)}所学校未提交"
             ),
-            body=f"未填报{len(waiting) - filling}所，填报中{filling}所。",
+            body=f"未填报{len(waiting) - filling}所，填报中{filling}所。{also}",
             url=reverse("review:province_home"),
             key=f"province-{key}",
         )
+    sent += _extension_reminders(extended, today)
     provinces = list(Province.objects.values_list("code", flat=True))
     for year in ReportingYear.objects.select_related("plan").filter(deadline__gte=today):
         # Each province's deadline as ReportingYear.deadline_for reads it, in one query.
@@ -618,6 +671,53 @@ def send_deadline_reminders(today: date | None = None) -> int:
             if band is None:
                 continue
             sent += _report_reminders(year, deadline, due, band, today, UnitReport)
+    return sent
+
+
+def _extended_schools() -> dict[int, dict[str, date]]:
+    """Each school's latest grant (延期) in the current plan's rounds: round → school → date."""
+    from tasks.models.extensions import Extension
+
+    latest: dict[int, dict[str, date]] = defaultdict(dict)
+    for round_id, school_id, until in (
+        Extension.objects.filter(status=ExtensionStatus.GRANTED, round__plan__is_current=True)
+        .order_by("decided_at", "pk")
+        .values_list("round_id", "school_id", "granted_until")
+    ):
+        if until is not None:  # a grant always has its date
+            latest[round_id][school_id] = until  # later grants replace earlier ones
+    return latest
+
+
+def _extension_reminders(extended: dict[int, dict[str, date]], today: date) -> int:
+    """7, 3 and 1 days before a school's own end date (延期), while it has not submitted. The
+    key carries the school's date, so a new grant reminds again."""
+    from tasks.models.declarations import Declaration
+    from tasks.models.rounds import Round
+
+    rounds = Round.objects.in_bulk(list(extended))
+    due: dict[tuple[int, date, int], list[str]] = defaultdict(list)
+    for round_id, schools in extended.items():
+        round_ = rounds[round_id]
+        for code, until in schools.items():
+            band = reminder_band((until - today).days)
+            if until > round_.end_date and band is not None and round_.start_date <= today:
+                due[(round_id, until, band)].append(code)
+    sent = 0
+    for (round_id, until, band), codes in due.items():
+        submitted = Declaration.objects.filter(
+            round_id=round_id, school_id__in=codes, status=DeclarationStatus.SUBMITTED
+        ).values_list("school_id", flat=True)
+        waiting = set(codes) - set(submitted)
+        end = f"{until:%Y年%m月%d日}"
+        sent += Notice.send(
+            _school_accounts(waiting),
+            kind=NoticeKind.DEADLINE,
+            title=f"本校承接任务填报延期至{end}截止（{_left(until, today)}），本校尚未提交",
+            body="请在截止前完成填写并点击“提交”。",
+            url=reverse("tasks:commitments"),
+            key=f"extension:{round_id}:{until:%Y%m%d}:{band}",
+        )
     return sent
 
 

@@ -10,7 +10,13 @@ from django.db.models import Count, F, Q
 from schools.audit import field_changes
 from schools.choices import AuditAction
 from schools.models import Province, School, User
-from tasks.choices import FUND_FIELDS, DeclarationStatus, ItemScope, WindowState
+from tasks.choices import (
+    FUND_FIELDS,
+    DeclarationStatus,
+    ExtensionStatus,
+    ItemScope,
+    WindowState,
+)
 from tasks.models.audit import AuditEvent
 from tasks.models.catalogue import Item, Plan
 from tasks.transitions import BEIJING, InvalidInput, InvalidState, NotAllowed, beijing_today
@@ -217,25 +223,51 @@ class Round(models.Model):
             .first()
         )
 
-    def window(self, at: datetime | None = None) -> WindowState:
+    def window(self, at: datetime | None = None, until: date | None = None) -> WindowState:
+        """Open from the start date to 24:00 Beijing time on the end date, or on `until`
+        (a school's extension) where that is later."""
         today = beijing_today(at)
         if today < self.start_date:
             return WindowState.NOT_STARTED
-        if today > self.end_date:
+        if today > self.end_for(until):
             return WindowState.CLOSED
         return WindowState.OPEN
 
-    def is_open(self, at: datetime | None = None) -> bool:
-        return self.window(at) == WindowState.OPEN
+    def is_open(self, at: datetime | None = None, until: date | None = None) -> bool:
+        return self.window(at, until) == WindowState.OPEN
+
+    def end_for(self, until: date | None) -> date:
+        """The end date of a school granted `until`: a grant only ever adds time, so a round
+        moved past an older grant keeps the round's date."""
+        return max(self.end_date, until) if until else self.end_date
+
+    # -- extensions for one school (延期) ------------------------------------------------------
+
+    def granted_until(self, school_id: str) -> date | None:
+        """The end date the province last granted this school (tasks.models.extensions), or
+        None. A later grant replaces an earlier one, longer or shorter."""
+        return (
+            self.extensions.filter(school_id=school_id, status=ExtensionStatus.GRANTED)
+            .order_by("-decided_at", "-pk")
+            .values_list("granted_until", flat=True)
+            .first()
+        )
+
+    def window_for(self, school_id: str, at: datetime | None = None) -> WindowState:
+        """The school's own window: the round's, closing on its extension where it has one."""
+        return self.window(at, self.granted_until(school_id))
 
     @property
     def closes_at(self) -> datetime:
         """24:00 Beijing time on the end date."""
         return datetime.combine(self.end_date + timedelta(days=1), datetime.min.time(), BEIJING)
 
-    def closed_message(self) -> str:
-        if self.window() == WindowState.NOT_STARTED:
+    def closed_message(self, until: date | None = None) -> str:
+        """Why the form is read-only now; `until` is the school's extension, if any."""
+        if self.window(until=until) == WindowState.NOT_STARTED:
             return f"本省申报将于{self.start_date:%Y-%m-%d}开始，届时才能填写和提交。"
+        if until and until > self.end_date:
+            return f"本校延期至{until:%Y-%m-%d} 24:00，已截止，现在只能查看和导出。"
         return f"本省申报已于{self.end_date:%Y-%m-%d} 24:00截止，现在只能查看和导出。"
 
     @property

@@ -70,6 +70,8 @@ def test_no_page_holds_two_forms_a_user_types_into(setup):
             "/province/accounts/import/",
             f"/province/schools/{school.code}/",
             "/province/own/",
+            "/province/extensions/",
+            f"/province/extensions/grant/{school.code}/",
             "/province/reporting/",
             f"/province/reporting/{year.pk}/",
             f"/province/reporting/{year.pk}/summary/",

@@ -131,9 +131,9 @@ def test_form_query_count_is_fixed(client, school_user, django_assert_max_num_qu
     codes = list(declaration.round.items.values_list("code", flat=True))[:ticked]
     if codes:
         client.post(URL, post_data(declaration, {c: full_fields(c) for c in codes}))
-    # The form, plus the header's unread notices, the menu's returned items and the reopen
-    # banner's reason.
-    with django_assert_max_num_queries(12):
+    # The form, plus the header's unread notices, the menu's returned items, the reopen
+    # banner's reason, the school's extension (延期) state and its own end date.
+    with django_assert_max_num_queries(13):
         response = client.get(URL)
     assert response.status_code == 200
 
@@ -622,14 +622,15 @@ def test_save_and_submit_query_counts_are_fixed(
     declaration = Declaration.for_school(school_user.school, open_round)
     codes = _all_codes(school_user)[:ticked]
     data = post_data(declaration, {c: full_fields(c) for c in codes})
-    with django_assert_max_num_queries(20):
+    # +1: the school's own end date (延期), read under the declaration's lock.
+    with django_assert_max_num_queries(21):
         response = client.post(URL, data)
     assert response.status_code == 302
     declaration = saved(school_user)
     data = post_data(
         declaration, {c: full_fields(c, school_funds="7") for c in codes}, action="submit"
     )
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(25):
         response = client.post(URL, data)
     assert response.status_code == 302
     assert saved(school_user).commitments.filter(school_funds=7).count() == ticked
@@ -646,7 +647,8 @@ def test_preview_and_returned_query_counts_are_fixed(
     for c in declaration.commitments.all():
         c.return_for_changes(by=province_admin, comment="请核实")
     for path in (URL, RETURNED_URL, "/school/province-contacts/"):
-        with django_assert_max_num_queries(14):
+        # +1: the school's extension (延期) state.
+        with django_assert_max_num_queries(15):
             response = client.get(path)
         assert response.status_code == 200
     html = client.get(RETURNED_URL).content.decode()

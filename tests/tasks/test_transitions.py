@@ -463,12 +463,14 @@ def test_reopen_returns_the_whole_declaration_to_draft(submitted, province_admin
     save(submitted, school_user, {item("1").pk: full_row(item("1"), school_funds=9)})
 
 
-def test_reopen_needs_a_reason_and_an_open_round(submitted, province_admin, open_round):
+def test_reopen_needs_a_reason_and_after_the_end_date_a_new_one(
+    submitted, province_admin, open_round
+):
     with pytest.raises(InvalidInput, match="退回原因"):
         submitted.reopen(by=province_admin, reason=" ")
     close(open_round)
     submitted.refresh_from_db()
-    with pytest.raises(WindowClosed, match="延长结束日期"):
+    with pytest.raises(WindowClosed, match="新的截止日期"):
         submitted.reopen(by=province_admin, reason="学校申请")
     assert submitted.status == DeclarationStatus.SUBMITTED
 

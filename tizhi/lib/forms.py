@@ -50,6 +50,17 @@ class DigitsField(forms.CharField):
         return super().to_python(digits(value))
 
 
+class DayField(forms.DateField):
+    """A date as YYYY-MM-DD (a browser's date picker sends that; typed full-width digits are
+    read too), with the message in Chinese."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    default_error_messages = {"invalid": "日期格式应为 YYYY-MM-DD，如2026-12-05。"}
+
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(digits(value))
+
+
 class IdField(forms.Field):
     """A hidden integer (a row's id): ASCII digits only, so "²" or 5,000 digits are a field
     error instead of an exception."""
