@@ -19,6 +19,7 @@ from tasks.models.reporting import (
     ReportRow,
     UnitReport,
 )
+from tasks.models.requirements import RequiredItem, Requirement
 from tasks.models.rounds import Round
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "ProvinceSummaryReport",
     "ReportRow",
     "ReportingYear",
+    "RequiredItem",
+    "Requirement",
     "Round",
     "RowValues",
     "Task",

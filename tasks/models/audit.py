@@ -28,6 +28,8 @@ FIELD_LABELS = {
     "contact_name": "平台管理联系人",
     "office_phone": "办公电话",
     "mobile": "手机号",
+    "kinds": "必选学校类型",
+    "schools": "必选学校",
     **dict(FUND_FIELDS),
 }
 LABEL_MAX = 200
