@@ -75,6 +75,8 @@ def _form_page(
     error: str | None = None,
 ) -> HttpResponse:
     declaration = form.declaration
+    assert declaration.school is not None
+    required = list(declaration.round.required_items_for(declaration.school))
     return render(
         request,
         "tasks/commitments_form.html",
@@ -83,6 +85,8 @@ def _form_page(
             "declaration": declaration,
             "round": declaration.round,
             "school": declaration.school,
+            "required": required,
+            "required_ids": {item.pk for item in required},
             "error": error,
             "editable": declaration.can_edit(request.user),
             "reopen_reason": declaration.reopen_reason(),
