@@ -36,7 +36,7 @@ class RequiredItem(models.Model):
     round = models.ForeignKey(
         "tasks.Round",
         on_delete=models.CASCADE,
-        related_name="requirements",
+        related_name="required_targets",
         verbose_name="申报轮次",
     )
     item = models.ForeignKey(
