@@ -159,7 +159,9 @@ class RequirementForm(forms.Form):
 
     def clean_schools(self) -> list[str]:
         # NFKC per code, so full-width digits from an input method name the same school.
-        return [digits(code) for code in CODE_SEPARATORS.split(self.cleaned_data["schools"]) if code]
+        return [
+            digits(code) for code in CODE_SEPARATORS.split(self.cleaned_data["schools"]) if code
+        ]
 
 
 class SchoolAddForm(forms.Form):

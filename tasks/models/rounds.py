@@ -339,9 +339,7 @@ class Round(models.Model):
             )
         foreign = [code for code in codes if found[code].province_id != self.province_id]
         if foreign:
-            raise InvalidInput(
-                f"以下学校不属于本省，不能设为必选：{_listed(foreign)}。", "schools"
-            )
+            raise InvalidInput(f"以下学校不属于本省，不能设为必选：{_listed(foreign)}。", "schools")
         return [found[code] for code in codes]
 
     def requirements(self) -> list[Requirement]:

@@ -64,6 +64,7 @@ def test_no_page_holds_two_forms_a_user_types_into(setup):
             "/province/queue/",
             "/province/by-item/?item=3.2",
             "/province/round/",
+            "/province/round/required/",
             "/province/accounts/",
             "/province/accounts/add/",
             "/province/accounts/import/",

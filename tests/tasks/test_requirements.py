@@ -207,7 +207,7 @@ def test_submit_refused_naming_the_missing_kind_items(open_round, rules, school_
     )
     assert not Declaration.objects.filter(school=school_user.school).exists()
     declaration = Declaration.for_school(school_user.school, open_round)
-    with pytest.raises(InvalidInput, match="：7.1，"):
+    with pytest.raises(InvalidInput, match=r"：7\.1，"):
         submit(declaration, school_user, ["1", "3.2"])
     submit(declaration, school_user, ["1", "3.2", "7.1"])
     assert declaration.status == DeclarationStatus.SUBMITTED
@@ -217,7 +217,7 @@ def test_an_unticked_required_row_counts_as_missing(open_round, rules, school_us
     declaration = Declaration.for_school(school_user.school, open_round)
     rows = {item(c).pk: full_row(item(c)) for c in ("3.2", "7.1")}
     rows[item("7.1").pk] = row(undertaken=False, school_funds=1)
-    with pytest.raises(InvalidInput, match="：7.1，"):
+    with pytest.raises(InvalidInput, match=r"：7\.1，"):
         declaration.submit(by=school_user, rows=rows, contacts=contacts(), version=0)
 
 
@@ -258,9 +258,7 @@ def test_the_provinces_own_items_are_unaffected(open_round, rules, province_admi
 
 
 @pytest.mark.parametrize("state", ["not_started", "filling", "submitted", "returned", "approved"])
-def test_a_new_rule_leaves_declarations_as_they_are(
-    open_round, province_admin, shanxi, state
-):
+def test_a_new_rule_leaves_declarations_as_they_are(open_round, province_admin, shanxi, state):
     school = school_in_state(shanxi, open_round, state, province_admin)
     before = list(
         Declaration.objects.filter(school=school).values_list("status", "school_status", "version")
