@@ -226,17 +226,19 @@ class Round(models.Model):
         *,
         kinds: Iterable[str],
         school_codes: Iterable[str],
-        by: User,
+        by: User | None,
         ip: str | None = None,
+        actor: str = "",
     ) -> None:
         """必选任务: require `item` of every school of `kinds` and of the schools named by
         `school_codes` (10-digit codes of this province's schools). Replaces what the item
-        required before; the rule must name at least one kind or school.
+        required before; the rule must name at least one kind or school. `by` None is a
+        command (`actor` names it), as for configure().
 
         Declarations already submitted are not touched: the rule binds each school's next
         提交 (and resubmission), which reads it under the round's share lock.
         """
-        if not by.administers(self.province_id):
+        if by is not None and not by.administers(self.province_id):
             raise NotAllowed("只能设置本省的必选任务。")
         wanted_kinds = sorted(set(kinds), key=_kind_order)
         codes = list(dict.fromkeys(code for code in school_codes if code))
@@ -291,7 +293,12 @@ class Round(models.Model):
                 },
             }
             AuditEvent.record(
-                locked, by=by, action=AuditAction.REQUIREMENT_SET, ip=ip, changes=changes
+                locked,
+                by=by,
+                action=AuditAction.REQUIREMENT_SET,
+                ip=ip,
+                changes=changes,
+                actor=actor,
             )
 
     def remove_requirement(self, item: Item, *, by: User, ip: str | None = None) -> None:
