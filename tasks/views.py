@@ -357,10 +357,20 @@ def returned(request: PortalRequest) -> HttpResponse:
 def _returned_page(
     request: PortalRequest, form: CommitmentForm, status: int = 200, error: str | None = None
 ) -> HttpResponse:
+    declaration = form.declaration
+    assert declaration.school is not None
+    required = declaration.round.required_items_for(declaration.school).values_list("pk", flat=True)
     return render(
         request,
         "tasks/returned.html",
-        {"form": form, "declaration": form.declaration, "round": form.round, "error": error},
+        {
+            "form": form,
+            "declaration": declaration,
+            "round": form.round,
+            "error": error,
+            # A returned required item may be fixed, not dropped (Declaration.resubmit).
+            "required_ids": set(required),
+        },
         status=status,
     )
 

@@ -310,3 +310,15 @@ def test_form_queries_do_not_grow_with_rules(
     large, html = count(client, FORM, django_assert_max_num_queries, small)
     assert html.count('visually-hidden">：本省要求本校承接') == 30
     assert large == small
+
+
+def test_the_returned_items_page_marks_a_required_item(open_round, province_admin, shanxi):
+    from tests.review.helpers import school_in_state
+
+    school = school_in_state(shanxi, open_round, "returned", province_admin)
+    client = client_for(school.account)
+    assert "必选" not in client.get("/school/returned/").content.decode()
+    open_round.set_requirement(item("3.2"), kinds=[], school_codes=[school.code], by=province_admin)
+    html = client.get("/school/returned/").content.decode()
+    assert '3.2 <span class="badge text-bg-warning">必选' in html
+    check_page(html, names=(school.account.username,))
