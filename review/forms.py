@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from tizhi.lib.forms import DayField, DigitsField, MultiLineField, SingleLineFie
 from tizhi.lib.text import clean_digits, parse_id
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
+CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
 class ItemChoiceField(forms.ModelMultipleChoiceField):
@@ -120,6 +122,46 @@ class RoundForm(forms.ModelForm):
             "uses_provincial_funds": data["uses_provincial_funds"],
             "items": list(data["items"]),
         }
+
+
+class RequirementForm(forms.Form):
+    """必选任务: one offered item, the school kinds that must take it, and schools named by
+    code (pasted one per line, or separated by commas, spaces or 、)."""
+
+    item = forms.TypedChoiceField(
+        label="任务（项目）",
+        coerce=int,
+        error_messages={
+            "required": "请选择任务（项目）。",
+            "invalid_choice": "所选任务（项目）不是本省开放承接的任务，请重新选择。",
+        },
+    )
+    kinds = forms.MultipleChoiceField(
+        label="必须承接的学校类型",
+        choices=SchoolKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={"invalid_choice": "学校类型有误，请重新选择。"},
+    )
+    schools = MultiLineField(
+        label="必须承接的学校（学校标识码）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="如河南省高水平中职项目学校：每行一个10位学校标识码，或用逗号、空格分隔。"
+        "须为本省学校。",
+    )
+
+    def __init__(self, *args: Any, items: list[Item], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["item"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "请选择"), *((item.pk, f"{item.code} {item.text}") for item in items)]
+
+    def clean_schools(self) -> list[str]:
+        # NFKC per code, so full-width digits from an input method name the same school.
+        return [
+            digits(code) for code in CODE_SEPARATORS.split(self.cleaned_data["schools"]) if code
+        ]
 
 
 class SchoolAddForm(forms.Form):

@@ -8,6 +8,12 @@ app_name = "review"
 urlpatterns = [
     path("province/", province.home, name="province_home"),
     path("province/round/", province.round_settings, name="round_settings"),
+    path("province/round/required/", province.requirement, name="requirement"),
+    path(
+        "province/round/required/remove/",
+        province.remove_requirement,
+        name="remove_requirement",
+    ),
     path("province/accounts/", province.accounts, name="accounts"),
     path("province/accounts/add/", province.add_school, name="add_school"),
     path("province/accounts/import/", province.import_accounts, name="import_accounts"),

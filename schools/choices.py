@@ -58,6 +58,8 @@ class AuditAction(models.TextChoices):
     # Rounds and reporting years.
     ROUND_OPEN = "round_open", "开放本省申报"
     ROUND_CHANGE = "round_change", "修改本省申报要求"
+    REQUIREMENT_SET = "requirement_set", "设置必选任务"
+    REQUIREMENT_REMOVE = "requirement_remove", "移除必选任务"
     YEAR_OPEN = "year_open", "开放年度绩效填报"
     DEADLINE_SET = "deadline_set", "设置本省截止日期"
     SUMMARY_UPLOAD = "summary_upload", "上传省级总结报告"

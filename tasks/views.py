@@ -85,6 +85,8 @@ def _form_page(
     error: str | None = None,
 ) -> HttpResponse:
     declaration = form.declaration
+    assert declaration.school is not None
+    required = list(declaration.round.required_items_for(declaration.school))
     return render(
         request,
         "tasks/commitments_form.html",
@@ -93,6 +95,8 @@ def _form_page(
             "declaration": declaration,
             "round": declaration.round,
             "school": declaration.school,
+            "required": required,
+            "required_ids": {item.pk for item in required},
             "error": error,
             "editable": declaration.can_edit(request.user),
             "reopen_reason": declaration.reopen_reason(),
@@ -433,10 +437,20 @@ def returned(request: PortalRequest) -> HttpResponse:
 def _returned_page(
     request: PortalRequest, form: CommitmentForm, status: int = 200, error: str | None = None
 ) -> HttpResponse:
+    declaration = form.declaration
+    assert declaration.school is not None
+    required = declaration.round.required_items_for(declaration.school).values_list("pk", flat=True)
     return render(
         request,
         "tasks/returned.html",
-        {"form": form, "declaration": form.declaration, "round": form.round, "error": error},
+        {
+            "form": form,
+            "declaration": declaration,
+            "round": form.round,
+            "error": error,
+            # A returned required item may be fixed, not dropped (Declaration.resubmit).
+            "required_ids": set(required),
+        },
         status=status,
     )
 

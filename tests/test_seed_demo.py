@@ -3,8 +3,9 @@ import io
 import pytest
 from django.core.management import call_command
 
-from schools.choices import Role
+from schools.choices import AuditAction, Role
 from schools.models import School, User
+from tasks.models import AuditEvent, Round
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +40,15 @@ def test_seed_demo_twice_keeps_the_data():
     assert School.objects.count() == 6 and User.objects.count() == 8
     assert User.objects.get(username="sx_admin").check_password("Changed2021")
     assert "4114000001 山西演示职业技术学院  密码：已修改" in out
+
+
+def test_seed_demo_requires_7_1_of_the_secondary_schools():
+    seed()
+    seed()
+    round_ = Round.objects.get(province_id="14")
+    assert [i.code for i in round_.required_items_for(School.objects.get(code="3114000001"))] == [
+        "7.1"
+    ]
+    assert not round_.required_items_for(School.objects.get(code="4114000001")).exists()
+    event = AuditEvent.objects.get(action=AuditAction.REQUIREMENT_SET)
+    assert event.actor == "命令行 seed_demo"

@@ -26,7 +26,14 @@ from review.figures.province import (
 )
 from review.figures.reporting import status_counts as reporting_status_counts
 from review.figures.reporting import units as reporting_units
-from review.forms import ImportForm, ReasonForm, RoundForm, SchoolAddForm, TypedReview
+from review.forms import (
+    ImportForm,
+    ReasonForm,
+    RequirementForm,
+    RoundForm,
+    SchoolAddForm,
+    TypedReview,
+)
 from schools.access import PortalRequest, province_required
 from schools.choices import SchoolKind
 from schools.imports import import_schools
@@ -46,7 +53,7 @@ from tasks.models import (
 from tasks.transitions import InvalidInput, InvalidState, TransitionError, beijing_today
 from tasks.views import post_declaration_form, with_comparisons
 from tizhi.lib.confirm import ask, confirmed
-from tizhi.lib.http import client_ip, search_text
+from tizhi.lib.http import RefusedRequest, client_ip, search_text
 from tizhi.lib.text import parse_id
 
 PAGE_SIZE = 50
@@ -175,9 +182,86 @@ def round_settings(request: PortalRequest) -> HttpResponse:
     return render(
         request,
         "review/round_settings.html",
-        {"form": form, "round": round_, "plan": plan, "province": province},
+        {
+            "form": form,
+            "round": round_,
+            "plan": plan,
+            "province": province,
+            "requirements": round_.requirements() if round_ else [],
+        },
         status=status,
     )
+
+
+@province_required
+@require_http_methods(["GET", "POST"])
+def requirement(request: PortalRequest) -> HttpResponse:
+    """必选任务: require an offered item of school kinds or named schools (or change that);
+    ?item=<code> opens an existing rule to change it."""
+    round_ = _round(request)
+    if round_ is None:
+        messages.warning(request, "请先保存本省申报要求，再设置必选任务。")
+        return redirect("review:round_settings")
+    items = list(round_.offered_items())
+    form = RequirementForm(
+        request.POST if request.method == "POST" else None,
+        items=items,
+        initial=_requirement_initial(round_, request.GET.get("item", "")),
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            item = next(i for i in items if i.pk == form.cleaned_data["item"])
+            try:
+                round_.set_requirement(
+                    item,
+                    kinds=form.cleaned_data["kinds"],
+                    school_codes=form.cleaned_data["schools"],
+                    by=request.user,
+                    ip=client_ip(request),
+                )
+            except TransitionError as exc:
+                form.add_error(exc.field, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, f"已设置{item.code}为必选任务。")
+                return redirect("review:round_settings")
+    return render(
+        request,
+        "review/requirement_form.html",
+        {"form": form, "round": round_, "province": round_.province},
+        status=status,
+    )
+
+
+def _requirement_initial(round_: Round, code: str) -> dict[str, Any]:
+    for rule in round_.requirements() if code else []:
+        if rule.item.code == code:
+            return {
+                "item": rule.item.pk,
+                "kinds": rule.kinds,
+                "schools": "\n".join(school.code for school in rule.schools),
+            }
+    return {}
+
+
+@province_required
+@require_POST
+def remove_requirement(request: PortalRequest) -> HttpResponse:
+    """移除 a 必选 rule from the round's page."""
+    round_ = _round(request)
+    item_id = parse_id(request.POST.get("item"))
+    item = round_.items.filter(pk=item_id).first() if round_ and item_id else None
+    if round_ is None or item is None:
+        raise RefusedRequest("所选任务（项目）不是本省开放承接的任务，没有移除任何要求。")
+    try:
+        round_.remove_requirement(item, by=request.user, ip=client_ip(request))
+    except TransitionError as exc:
+        # Nothing was typed here: the error page with the reason is all there is to show.
+        raise RefusedRequest(exc.message) from exc
+    messages.success(request, f"已移除{item.code}的必选要求。")
+    return redirect("review:round_settings")
 
 
 def _only_needs_confirmation(form: RoundForm) -> bool:

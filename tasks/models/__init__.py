@@ -21,6 +21,7 @@ from tasks.models.reporting import (
     ReportRow,
     UnitReport,
 )
+from tasks.models.requirements import RequiredItem, Requirement
 from tasks.models.rounds import Round
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "ProvinceSummaryReport",
     "ReportRow",
     "ReportingYear",
+    "RequiredItem",
+    "Requirement",
     "Round",
     "RowValues",
     "Task",

@@ -29,6 +29,8 @@ FIELD_LABELS = {
     "office_phone": "办公电话",
     "mobile": "手机号",
     "granted_until": "延期至",
+    "kinds": "必选学校类型",
+    "schools": "必选学校",
     **dict(FUND_FIELDS),
 }
 LABEL_MAX = 200

@@ -553,7 +553,7 @@ class Declaration(LockedTransitions, models.Model):
             changes = locked._apply(rows, None)
             commitments = {
                 c.item_id: c
-                for c in locked.commitments.select_related("item").filter(item_id__in=chosen)
+                for c in locked.commitments.select_related("item__task").filter(item_id__in=chosen)
             }
             missing = {
                 c.item.code: RowValues.of(c).missing(c.item, locked._fund_names())
@@ -563,6 +563,10 @@ class Declaration(LockedTransitions, models.Model):
             if incomplete:
                 raise InvalidInput(f"{'、'.join(sorted(incomplete))}填写不完整，不能提交。")
             dropped = [c.item.code for c in commitments.values() if not c.undertaken]
+            if dropped:
+                locked._check_required_kept(
+                    [c.item for c in commitments.values() if not c.undertaken]
+                )
             locked.commitments.filter(item_id__in=chosen, undertaken=False).delete()
             locked.commitments.filter(item_id__in=chosen, undertaken=True).update(
                 review_status=ReviewStatus.PENDING,
@@ -724,6 +728,7 @@ class Declaration(LockedTransitions, models.Model):
 
     def _check_complete(self) -> None:
         ticked = list(self.commitments.filter(undertaken=True).select_related("item"))
+        self._check_required({c.item_id for c in ticked})
         if not ticked:
             raise InvalidInput("请至少勾选一项要承接的任务。")
         fund_names = self._fund_names()
@@ -738,6 +743,39 @@ class Declaration(LockedTransitions, models.Model):
             )
             if contacts.missing():
                 raise InvalidInput("请填写平台管理联系人、办公电话和手机号。")
+
+    def _check_required(self, undertaken: set[int]) -> None:
+        """必选任务: every item the round requires of this school must be undertaken. Read
+        after this row's lock, with the round under its share lock (see _locked), so a rule
+        set meanwhile is either seen here or set after this transition commits."""
+        if self.school is None:
+            return
+        missing = [
+            item.code
+            for item in self.round.required_items_for(self.school)
+            if item.pk not in undertaken
+        ]
+        if missing:
+            raise InvalidInput(
+                f"本省要求本校承接以下任务（项目）：{'、'.join(missing)}，请勾选并填写后再提交。"
+            )
+
+    def _check_required_kept(self, dropping: list[Item]) -> None:
+        """需修改的任务: a returned item the round requires may be fixed, not dropped. Only
+        the dropped items are checked: a rule set after this declaration was submitted binds
+        its next 提交, and cannot be met on a page that shows returned items only."""
+        if self.school is None:
+            return
+        required = set(self.round.required_items_for(self.school).values_list("pk", flat=True))
+        codes = sorted(
+            (item for item in dropping if item.pk in required),
+            key=lambda item: (item.task.number, item.sub_number),
+        )
+        if codes:
+            raise InvalidInput(
+                f"本省要求本校承接以下任务（项目）：{'、'.join(i.code for i in codes)}，"
+                "不能改为不承接。请勾选“是否承接”并填写后再提交。"
+            )
 
     def _apply(self, rows: Mapping[int, RowValues], contacts: Contacts | None) -> dict[str, Any]:
         """Write rows and contacts; return what changed, for the audit event."""

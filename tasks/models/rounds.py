@@ -8,7 +8,7 @@ from django.db import connection, models, transaction
 from django.db.models import Count, F, Q
 
 from schools.audit import field_changes
-from schools.choices import AuditAction
+from schools.choices import AuditAction, SchoolKind
 from schools.models import Province, School, User
 from tasks.choices import (
     FUND_FIELDS,
@@ -19,6 +19,7 @@ from tasks.choices import (
 )
 from tasks.models.audit import AuditEvent
 from tasks.models.catalogue import Item, Plan
+from tasks.models.requirements import RequiredItem, Requirement, group_requirements
 from tasks.transitions import BEIJING, InvalidInput, InvalidState, NotAllowed, beijing_today
 
 CONFIG_FIELDS = [
@@ -32,6 +33,8 @@ CONFIG_FIELDS = [
     "uses_provincial_funds",
 ]
 NAMES_SHOWN = 10
+# More codes than a province has schools of one kind in one paste would be a mistake.
+MAX_NAMED_SCHOOLS = 2000
 
 
 class Round(models.Model):
@@ -129,6 +132,8 @@ class Round(models.Model):
             if items is not None or created:
                 wanted = list(items) if items is not None else list(round_.default_items())
                 round_._check_items(wanted)
+                if not created:
+                    round_._check_required_kept(wanted)
                 round_.items.set(wanted)
                 new_items = {item.pk for item in wanted}
             else:
@@ -201,6 +206,170 @@ class Round(models.Model):
         )
         if any(item.pk not in allowed for item in items):
             raise InvalidInput("只能开放本行动计划在平台承接的任务（项目）。", "items")
+
+    def _check_required_kept(self, items: list[Item]) -> None:
+        """An item a 必选 rule names stays offered: the province removes the rule first, so
+        that no school is left required to take an item it cannot tick."""
+        named = (
+            Item.objects.filter(requirements__round=self)
+            .exclude(pk__in=[item.pk for item in items])
+            .distinct()
+            .order_by("task__number", "sub_number")
+        )
+        codes = [item.code for item in named]
+        if codes:
+            raise InvalidState(
+                f"以下任务（项目）已设为必选，不能取消开放：{'、'.join(codes)}。"
+                "请先在“必选任务”中移除其要求，再取消开放。",
+                "items",
+            )
+
+    # -- required items (必选任务) ------------------------------------------------------------
+
+    def set_requirement(
+        self,
+        item: Item,
+        *,
+        kinds: Iterable[str],
+        school_codes: Iterable[str],
+        by: User | None,
+        ip: str | None = None,
+        actor: str = "",
+    ) -> None:
+        """必选任务: require `item` of every school of `kinds` and of the schools named by
+        `school_codes` (10-digit codes of this province's schools). Replaces what the item
+        required before; the rule must name at least one kind or school. `by` None is a
+        command (`actor` names it), as for configure().
+
+        Declarations already submitted are not touched: the rule binds each school's next
+        提交 (and resubmission), which reads it under the round's share lock.
+        """
+        if by is not None and not by.administers(self.province_id):
+            raise NotAllowed("只能设置本省的必选任务。")
+        wanted_kinds = sorted(set(kinds), key=_kind_order)
+        codes = list(dict.fromkeys(code for code in school_codes if code))
+        bad_kinds = [kind for kind in wanted_kinds if kind not in SchoolKind.values]
+        if bad_kinds:
+            raise InvalidInput("学校类型有误，请重新选择。", "kinds")
+        if not wanted_kinds and not codes:
+            raise InvalidInput("请至少选择一种学校类型，或填写至少一所学校的学校标识码。")
+        if len(codes) > MAX_NAMED_SCHOOLS:
+            raise InvalidInput(f"一次最多填写{MAX_NAMED_SCHOOLS}所学校。", "schools")
+        with transaction.atomic():
+            locked = Round.objects.select_for_update().get(pk=self.pk)
+            if not locked.items.filter(pk=item.pk).exists():
+                raise InvalidInput(
+                    f"{item.code}不是本省开放承接的任务（项目），不能设为必选。", "item"
+                )
+            schools = locked._named_schools(codes)
+            targets = RequiredItem.objects.filter(round=locked, item=item)
+            old_kinds = sorted(
+                targets.filter(school__isnull=True).values_list("kind", flat=True),
+                key=_kind_order,
+            )
+            old_codes = sorted(
+                targets.filter(school__isnull=False).values_list("school_id", flat=True)
+            )
+            new_codes = sorted(codes)
+            if (old_kinds, old_codes) == (wanted_kinds, new_codes):
+                return
+            targets.filter(school__isnull=True).exclude(kind__in=wanted_kinds).delete()
+            targets.filter(school__isnull=False).exclude(school_id__in=new_codes).delete()
+            RequiredItem.objects.bulk_create(
+                [
+                    RequiredItem(round=locked, item=item, kind=kind, created_by=by)
+                    for kind in wanted_kinds
+                    if kind not in old_kinds
+                ]
+                + [
+                    RequiredItem(round=locked, item=item, school=school, created_by=by)
+                    for school in schools
+                    if school.code not in old_codes
+                ]
+            )
+            changes = {
+                "items": [item.code],
+                "fields": {
+                    name: [old, new]
+                    for name, old, new in (
+                        ("kinds", _kind_labels(old_kinds), _kind_labels(wanted_kinds)),
+                        ("schools", old_codes, new_codes),
+                    )
+                    if old != new
+                },
+            }
+            AuditEvent.record(
+                locked,
+                by=by,
+                action=AuditAction.REQUIREMENT_SET,
+                ip=ip,
+                changes=changes,
+                actor=actor,
+            )
+
+    def remove_requirement(self, item: Item, *, by: User, ip: str | None = None) -> None:
+        """Drop every 必选 target of `item` in this round."""
+        if not by.administers(self.province_id):
+            raise NotAllowed("只能设置本省的必选任务。")
+        with transaction.atomic():
+            locked = Round.objects.select_for_update().get(pk=self.pk)
+            targets = RequiredItem.objects.filter(round=locked, item=item)
+            old_kinds = sorted(
+                targets.filter(school__isnull=True).values_list("kind", flat=True),
+                key=_kind_order,
+            )
+            old_codes = sorted(
+                targets.filter(school__isnull=False).values_list("school_id", flat=True)
+            )
+            if not old_kinds and not old_codes:
+                raise InvalidState(
+                    f"{item.code}没有必选要求，可能已被其他人移除。请刷新页面。", "item"
+                )
+            targets.delete()
+            fields_changed: dict[str, list[Any]] = {}
+            if old_kinds:
+                fields_changed["kinds"] = [_kind_labels(old_kinds), []]
+            if old_codes:
+                fields_changed["schools"] = [old_codes, []]
+            AuditEvent.record(
+                locked,
+                by=by,
+                action=AuditAction.REQUIREMENT_REMOVE,
+                ip=ip,
+                changes={"items": [item.code], "fields": fields_changed},
+            )
+
+    set_requirement.alters_data = True  # type: ignore[attr-defined]
+    remove_requirement.alters_data = True  # type: ignore[attr-defined]
+
+    def _named_schools(self, codes: list[str]) -> list[School]:
+        """The schools of this province with these codes; any other code is refused, named."""
+        found = {s.code: s for s in School.objects.filter(code__in=codes)}
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise InvalidInput(
+                f"以下学校标识码不存在：{_listed(unknown)}。请核对后重新填写。", "schools"
+            )
+        foreign = [code for code in codes if found[code].province_id != self.province_id]
+        if foreign:
+            raise InvalidInput(f"以下学校不属于本省，不能设为必选：{_listed(foreign)}。", "schools")
+        return [found[code] for code in codes]
+
+    def requirements(self) -> list[Requirement]:
+        """The round's 必选 rules, one per item, as its page lists them (one query)."""
+        return group_requirements(RequiredItem.objects.of_round(self.pk))
+
+    def required_items_for(self, school: School) -> models.QuerySet[Item]:
+        """The items this round requires of `school`: by its kind or by name (one query)."""
+        return (
+            Item.objects.filter(
+                Q(requirements__round=self)
+                & (Q(requirements__kind=school.kind) | Q(requirements__school=school))
+            )
+            .select_related("task")
+            .distinct()
+            .order_by("task__number", "sub_number")
+        )
 
     @classmethod
     def share_lock(cls, pk: int) -> "Round":
@@ -307,3 +476,17 @@ class Round(models.Model):
 
     def offered_items(self) -> models.QuerySet[Item]:
         return self.items.select_related("task").order_by("task__number", "sub_number")
+
+
+def _kind_order(kind: str) -> int:
+    values = SchoolKind.values
+    return values.index(kind) if kind in values else len(values)
+
+
+def _kind_labels(kinds: list[str]) -> list[str]:
+    return [SchoolKind(kind).label for kind in kinds]
+
+
+def _listed(codes: list[str]) -> str:
+    shown = "、".join(codes[:NAMES_SHOWN])
+    return f"{shown}等{len(codes)}个" if len(codes) > NAMES_SHOWN else shown

@@ -65,6 +65,7 @@ def test_no_page_holds_two_forms_a_user_types_into(setup):
             "/province/changes/",
             "/province/by-item/?item=3.2",
             "/province/round/",
+            "/province/round/required/",
             "/province/accounts/",
             "/province/accounts/add/",
             "/province/accounts/import/",

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 PAGES = [
     "/province/",
     "/province/round/",
+    "/province/round/required/",
     "/province/accounts/",
     "/province/own/",
     "/province/export/",

@@ -257,7 +257,7 @@ def test_review_page_query_count_is_fixed(
     for c in declaration.commitments.all()[: count // 2]:
         c.approve(by=province_admin)
     assert Item.objects.count()
-    # +1: the school's latest extension (延期) beside its end date.
+    # +1: the school's latest extension (延期) beside its end date; +1 its 变更申请.
     with django_assert_max_num_queries(16):
         response = client.get(url(user.school))
     assert response.status_code == 200

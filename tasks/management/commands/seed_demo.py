@@ -19,6 +19,7 @@ DEMO_SCHOOLS = [
     ("3114000002", "长治演示职业中学", SchoolKind.SECONDARY, "长治市"),
     ("5114000001", "山西演示开放大学", SchoolKind.OTHER, "太原市"),
 ]
+DEMO_REQUIRED_ITEM = "7.1"  # 优质中职学校: required of the demo's 中职学校
 DEMO_INSTRUCTIONS = "1.填写平台管理联系人及办公电话、手机号\n2.勾选任务并填写有关信息\n3.提交"
 DEMO_ADMINS = [
     ("sx_admin", Role.PROVINCE, DEMO_PROVINCE, "Shanxi2020"),
@@ -67,6 +68,17 @@ class Command(BaseCommand):
                 "13811111111",
                 stdout=self.stdout,
             )
+            # An example 必选 rule: every 中职学校 of the demo province must take 7.1.
+            round_ = Round.objects.get(province=province, plan__is_current=True)
+            required = round_.items.filter(code=DEMO_REQUIRED_ITEM).first()
+            if required is not None:
+                round_.set_requirement(
+                    required,
+                    kinds=[SchoolKind.SECONDARY],
+                    school_codes=[],
+                    by=None,
+                    actor="命令行 seed_demo",
+                )
 
         accounts = {
             u.username: u for u in User.objects.filter(username__in=[s[0] for s in DEMO_SCHOOLS])
