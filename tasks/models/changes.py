@@ -198,7 +198,7 @@ class ChangeRequest(models.Model):
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """The proposal's baseline, proposed values and per-item differences (for the audit
         record); refuses a row that is neither an approved item nor an offered new one."""
-        existing = {c.item_id: c for c in declaration.commitments.select_related("item")}
+        existing = {c.item_id: c for c in declaration.commitments.select_related("item__task")}
         offered = {i.pk: i for i in declaration.offered_items().filter(pk__in=list(rows))}
         fund_names = declaration._fund_names()
         baseline: dict[str, Any] = {}
@@ -239,6 +239,14 @@ class ChangeRequest(models.Model):
             diffs[item.code] = _diff(before, values)
         if not proposed:
             raise InvalidInput("没有修改任何已通过的任务，也没有新增任务，无需提交变更申请。")
+        # 必选任务 stay undertaken: a change may alter them, not drop them.
+        declaration._check_required_kept(
+            [
+                existing[int(pk)].item
+                for pk, values in proposed.items()
+                if int(pk) in existing and not values["undertaken"]
+            ]
+        )
         return baseline, proposed, diffs
 
     @staticmethod

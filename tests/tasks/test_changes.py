@@ -396,3 +396,12 @@ def test_a_school_cannot_withdraw_another_schools_request(
     assert response.status_code == 404
     request.refresh_from_db()
     assert request.is_pending
+
+
+def test_a_required_item_cannot_be_dropped_by_a_change(approved, open_round, province_admin):
+    open_round.set_requirement(
+        item("3.2"), kinds=[approved.kind], school_codes=[], by=province_admin
+    )
+    with pytest.raises(InvalidInput, match=r"本省要求本校承接以下任务（项目）：3\.2"):
+        propose(approved, rows={item("3.2").pk: row(undertaken=False)})
+    assert propose(approved).is_pending  # changing its values is still allowed
