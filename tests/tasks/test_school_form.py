@@ -132,8 +132,9 @@ def test_form_query_count_is_fixed(client, school_user, django_assert_max_num_qu
     if codes:
         client.post(URL, post_data(declaration, {c: full_fields(c) for c in codes}))
     # The form, plus the header's unread notices, the menu's returned items, the reopen
-    # banner's reason, the school's extension (延期) state and its own end date.
-    with django_assert_max_num_queries(13):
+    # banner's reason, the school's extension (延期) state and its own end date, and the
+    # items the province requires of it (必选).
+    with django_assert_max_num_queries(14):
         response = client.get(URL)
     assert response.status_code == 200
 
