@@ -231,7 +231,7 @@ def post_row_table(
         also = f"{file_action.not_done}。" if file_action else ""
         return _refused(form, page, status, f"{form.other_page_message}{also}")
     if not form.is_well_formed():
-        return _refused(form, page, 400, f"有填写错误，未保存{not_done}。请按标红的提示修改。")
+        return _refused(form, page, 400, _malformed_message(form, action, not_done))
     if file_action is not None:
         return _save_then_file(request, form, version, save, file_action, target, page, success_url)
     try:
@@ -248,6 +248,21 @@ def post_row_table(
     except TransitionError as exc:
         return _refused(form, page, exc.status, exc.message)
     return page(400, f"{refusal}已填写的内容已保存为草稿。{_left_behind(form)}")
+
+
+def _malformed_message(form: RowTable[Any], action: str, not_done: str) -> str:
+    """The page's message for a post with malformed values. On 提交 the completeness check runs
+    too, so every error is marked in one pass: a school that fixes the formats does not then
+    meet a second list of what is missing."""
+    message = f"有填写错误，未保存{not_done}。请按标红的提示修改。"
+    if action != "submit":
+        return message
+    refusal = form.submit_refusal()
+    if refusal is None:
+        return message
+    if refusal == form.incomplete_message:
+        return f"{message}提交还需要填写完整所有标红的项目。"
+    return f"{message}另外，{refusal}"
 
 
 def _save_then_file(
@@ -491,6 +506,8 @@ def changes(request: PortalRequest) -> HttpResponse:
             request, declaration, form, 400 if version is None else 403, form.other_page_message
         )
     if not form.is_well_formed():
+        # Completeness is checked in the same pass, so every error is marked at once.
+        form.submit_refusal()
         return _changes_page(
             request, declaration, form, 400, "有填写错误，未提交。请按标红的提示修改。"
         )

@@ -37,7 +37,14 @@ from review.forms import (
 from schools.access import PortalRequest, province_required
 from schools.choices import SchoolKind
 from schools.imports import import_schools
-from schools.models import Province, School, SchoolImportError, SchoolRow, User
+from schools.models import (
+    Province,
+    School,
+    SchoolImportError,
+    SchoolRow,
+    User,
+    code_problems,
+)
 from tasks.choices import FUND_FIELDS, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
 from tasks.models import (
@@ -303,6 +310,11 @@ def add_school(request: PortalRequest) -> HttpResponse:
         )
     form = SchoolAddForm(request.POST)
     errors: list[str] = []
+    # Every field in one pass: the code's registry checks run even while the name is missing.
+    form.is_valid()
+    code = form.cleaned_data.get("code")
+    for problem in code_problems(code, province) if code else []:
+        form.add_error("code", problem)
     if form.is_valid():
         data = form.cleaned_data
         row = SchoolRow(
@@ -560,10 +572,12 @@ def _review_page(
     typed: TypedReview | None = None,
     reason_form: ReasonForm | None = None,
     readonly: bool = False,
+    row_errors: dict[int, str] | None = None,
 ) -> HttpResponse:
     """The review page, with what the admin typed and has not sent (after a refused action, or
     kept across the redirect after another button). The ministry opens it read-only."""
     typed = typed or TypedReview()
+    row_errors = row_errors or {}
     round_ = Round.current_for(school.province_id)
     declaration = Declaration.for_school(school, round_) if round_ else None
     reviewable = not readonly and declaration is not None and declaration.can_review(request.user)
@@ -585,7 +599,9 @@ def _review_page(
             comparison = c.since_return(declaration.fund_fields, c.item)
             if comparison and c.is_returned and not comparison.changed:
                 comparison = None
-            rows.append((c, [getattr(c, n) for n in names], comment, comparison))
+            rows.append(
+                (c, [getattr(c, n) for n in names], comment, comparison, row_errors.get(c.pk))
+            )
         events = list(AuditEvent.objects.for_subject(declaration).order_by("-at", "-pk"))
         changes = list(declaration.change_requests.order_by("-proposed_at", "-pk"))
         with_comparisons(declaration, changes)
@@ -619,6 +635,7 @@ def _review_page(
             "typed": typed,
             "unplaced": unplaced,
             "error": error,
+            "error_anchors": [f"comment-{pk}" for pk in row_errors],
             "next_in_queue": next_in_queue,
             "pending_change": next((r for r in changes if r.is_pending), None),
             "past_changes": [r for r in changes if not r.is_pending],
@@ -672,7 +689,18 @@ def review(request: PortalRequest, code: str) -> HttpResponse:
         else:
             return _review_page(request, school, 400, "未知的操作。", typed)
     except TransitionError as exc:
-        return _review_page(request, school, exc.status, exc.message, typed, reason_form)
+        # A row's comment refused (missing, too long, typed beside 通过) is shown at that row
+        # as well as at the top.
+        at_row = parse_id(raw) if verb in ROW_ACTIONS and exc.field == "comment" else None
+        return _review_page(
+            request,
+            school,
+            exc.status,
+            exc.message,
+            typed,
+            reason_form,
+            row_errors={at_row: exc.message} if at_row else None,
+        )
     typed.keep(request.session, school.code)
     messages.success(request, done)
     return redirect(reverse("review:school_review", args=[school.code]) + anchor)
@@ -759,18 +787,20 @@ def _review_item(
         if comment:
             raise InvalidInput(
                 f"{code} 填写了修改意见。如要退回，请点击该行的“退回修改”；"
-                "如要通过，请先清空该行的修改意见。"
+                "如要通过，请先清空该行的修改意见。",
+                "comment",
             )
         commitment.approve(by=by, ip=ip)
-        done = "已通过"
+        done = f"任务（项目）{code} 已通过。"
     elif verb == "return":
         commitment.return_for_changes(by=by, comment=comment, ip=ip)
         typed.comments.pop(pk, None)
-        done = "已退回修改"
+        done = f"已将任务（项目）{code}退回修改，学校会收到修改意见。"
     else:
         commitment.undo_review(by=by, ip=ip)
-        done = "已撤销审核"
-    return f"{code} {done}。", f"#c{commitment.pk}"
+        done = f"已撤销任务（项目）{code}的审核，该项重新待审核。"
+    # "任务（项目）1 已通过" rather than "1 已通过", which reads as a count.
+    return done, f"#c{commitment.pk}"
 
 
 def _declaration(request: PortalRequest, school: School) -> Declaration:
