@@ -321,6 +321,7 @@ def post_declaration_form(
     submitted: str,
     page: Callable[[int, str | None], HttpResponse],
     success_url: str,
+    saved: str = "承接任务已保存，尚未提交。",
 ) -> HttpResponse:
     """保存 or 提交 a declaration's form: a school's 承接任务 or the province's 省级承接."""
     declaration, by, ip = form.declaration, request.user, client_ip(request)
@@ -333,7 +334,7 @@ def post_declaration_form(
         submit=lambda version: declaration.submit(
             by=by, rows=form.row_values(), contacts=form.contact_values(), version=version, ip=ip
         ),
-        done={"save": "已保存。", "submit": submitted},
+        done={"save": saved, "submit": submitted},
         page=page,
         success_url=success_url,
     )
@@ -441,7 +442,7 @@ def returned(request: PortalRequest) -> HttpResponse:
             by=by, rows=form.row_values(), selected=form.selected(), version=version, ip=ip
         ),
         done={
-            "save": "已保存。修改完成后请勾选任务并点击“提交”。",
+            "save": "需修改的任务已保存，尚未重新提交。修改完成后请勾选任务并点击“提交”。",
             "submit": "已重新提交，等待省厅审核。",
         },
         page=lambda status, error: _returned_page(request, form, status, error),
@@ -662,7 +663,7 @@ def report(request: PortalRequest, year_id: int) -> HttpResponse:
         submit=lambda version: unit_report.submit(
             by=by, rows=form.row_values(), version=version, ip=ip
         ),
-        done={"save": "已保存。", "submit": "年度绩效已提交，等待省级评价。"},
+        done={"save": "年度绩效已保存，尚未提交。", "submit": "年度绩效已提交，等待省级评价。"},
         page=lambda status, error: _report_page(request, form, status, error),
         success_url=reverse("tasks:report", args=[year_id]),
         files=_report_files(request, form),

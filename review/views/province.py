@@ -992,7 +992,7 @@ def own(request: PortalRequest) -> HttpResponse:
             declaration.withdraw(by=request.user, ip=client_ip(request))
         except TransitionError as exc:
             return _own_preview(request, declaration, exc.status, exc.message)
-        messages.success(request, "已撤回，可以继续修改。")
+        messages.success(request, "已撤回省级承接的提交，可以继续修改。")
         return redirect("review:own")
     if declaration.is_submitted:
         return _own_preview(request, declaration, 409, "省级承接已提交，本次操作没有做任何更改。")
@@ -1001,6 +1001,7 @@ def own(request: PortalRequest) -> HttpResponse:
         request,
         form,
         submitted="省级承接已提交。",
+        saved="省级承接已保存，尚未提交。",
         page=lambda status, error: _own_page(request, form, status, error),
         success_url=reverse("review:own"),
     )

@@ -240,7 +240,8 @@ def province_evaluate(request: PortalRequest, year_id: int, code: str) -> HttpRe
         )
     except TransitionError as exc:
         return _report_page(request, report, exc.status, exc.message, form, other)
-    messages.success(request, f"已评价：{Grade(report.grade).label}。")
+    grade = Grade(report.grade).label
+    messages.success(request, f"已评价{report.school.name}的年度绩效：{grade}。")
     return redirect("review:reporting_province_report", year_id=year_id, code=code)
 
 
@@ -257,7 +258,7 @@ def province_return(request: PortalRequest, year_id: int, code: str) -> HttpResp
         )
     except TransitionError as exc:
         return _report_page(request, report, exc.status, exc.message, other, form)
-    messages.success(request, "已退回单位修改。")
+    messages.success(request, f"已将{report.school.name}的年度绩效退回修改，单位会收到退回意见。")
     return redirect("review:reporting_province_report", year_id=year_id, code=code)
 
 

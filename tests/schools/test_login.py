@@ -1,6 +1,7 @@
 """Signing in (the manual, section 2): captcha, roles, lockout."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -234,3 +235,30 @@ def test_deactivating_an_account_ends_its_open_session(client, school_user):
     response = client.get("/school/profile/")
     assert response.status_code == 302
     assert response.url.startswith("/login/school/")
+
+
+def test_wrong_captcha_message_is_shown_at_the_captcha_box(client, school_user):
+    html = sign_in(client, "school", school_user.username, captcha="zzzz").content.decode()
+    # Visible (not in a hidden .invalid-feedback that only a sibling .is-invalid reveals),
+    # tied to the box, and once.
+    assert html.count("验证码错误，请重新输入。") == 1
+    assert re.search(r'class="invalid-feedback d-block" id="captcha-error"[^>]*>验证码错误', html)
+    box = re.search(r'<input[^>]*name="captcha_1"[^>]*>', html).group(0)
+    assert "is-invalid" in box and 'aria-describedby="captcha-error"' in box
+
+
+def test_wrong_password_message_appears_once(client, school_user):
+    html = sign_in(client, "school", school_user.username, "Wrong1234").content.decode()
+    assert html.count("用户名或密码错误。") == 1
+
+
+def test_missing_fields_are_each_named_at_their_field(client, db):
+    response = client.post("/login/school/", {"username": "", "password": "", "captcha_1": ""})
+    html = response.content.decode()
+    for name, message in (
+        ("username", "请输入用户名。"),
+        ("password", "请输入密码。"),
+        ("captcha", "请输入验证码。"),
+    ):
+        assert html.count(message) == 1
+        assert f'id="{name}-error"' in html
