@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -68,6 +68,8 @@ SORT_CHOICES = [
     ("code", "学校标识码"),
     ("name", "学校名称"),
     ("status", "填报状态"),
+    ("city", "所在地市"),
+    ("kind", "学校类型"),
     ("-items", "承接任务数（多到少）"),
     ("-total", "汇总金额（多到少）"),
     ("items", "承接任务数（少到多）"),
@@ -110,6 +112,11 @@ def progress_page(
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     sort = request.GET.get("sort", "code")
+    cities = province_cities(province.code)
+    city = request.GET.get("city", "")
+    city = city if city in cities else ""  # an unknown city means 全部, as elsewhere
+    if city:
+        listed = listed.filter(city=city)
     if query:
         listed = listed.filter(Q(code__startswith=query) | Q(name__contains=query))
     if status in SchoolStatus.values:
@@ -138,6 +145,8 @@ def progress_page(
             "kind_choices": SchoolKind.choices,
             "status_choices": SchoolStatus.choices,
             "sort_choices": SORT_CHOICES,
+            "cities": cities,
+            "city": city,
             "readonly": readonly,
             # Yearly reporting under way: how far the province's units are.
             "reporting": [
@@ -288,7 +297,17 @@ def accounts(request: PortalRequest) -> HttpResponse:
     query = search_text(request)
     if query:
         schools = schools.filter(Q(code__startswith=query) | Q(name__contains=query))
-    page = Paginator(schools.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    cities = province_cities(province.code)
+    city = request.GET.get("city", "")
+    city = city if city in cities else ""
+    if city:
+        schools = schools.filter(city=city)
+    state = request.GET.get("state", "")
+    if state in ACCOUNT_STATES:
+        schools = schools.filter(ACCOUNT_STATES[state][1])
+    sort = request.GET.get("sort", "")
+    ordering = ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["code"])[1]
+    page = Paginator(schools.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "review/accounts.html",
@@ -296,8 +315,32 @@ def accounts(request: PortalRequest) -> HttpResponse:
             "province": province,
             "page": page,
             "query": query,
+            "cities": cities,
+            "city": city,
+            "state": state if state in ACCOUNT_STATES else "",
+            "states": [(key, label) for key, (label, _q) in ACCOUNT_STATES.items()],
+            "sort": sort if sort in ACCOUNT_SORTS else "code",
+            "sorts": [(key, label) for key, (label, _o) in ACCOUNT_SORTS.items()],
         },
     )
+
+
+# 学校账号's filters by account state: what a province chases by phone.
+ACCOUNT_STATES = {
+    "never": ("未登录过", Q(account__last_login__isnull=True, account__is_active=True)),
+    "initial": ("仍为初始密码", Q(account__must_change_password=True, account__is_active=True)),
+    "inactive": ("已停用", Q(account__is_active=False)),
+    "none": ("无账号", Q(account__isnull=True)),
+}
+_LAST_LOGIN = F("account__last_login")
+ACCOUNT_SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "code": ("学校标识码", ("code",)),
+    "name": ("学校名称", ("name", "code")),
+    "city": ("所在地市", ("city", "code")),
+    "kind": ("学校类型", ("kind", "code")),
+    "last_login": ("最近登录（从未登录的在前）", (_LAST_LOGIN.asc(nulls_first=True), "code")),
+    "-last_login": ("最近登录（最近的在前）", (_LAST_LOGIN.desc(nulls_last=True), "code")),
+}
 
 
 @province_required
@@ -459,7 +502,6 @@ def queue(request: PortalRequest) -> HttpResponse:
         "review/queue.html",
         {
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "rows": listed,
             "cities": cities,
             "kinds": SchoolKind.choices,
@@ -764,7 +806,6 @@ def changes(request: PortalRequest) -> HttpResponse:
         "review/changes.html",
         {
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
         },
     )
 
