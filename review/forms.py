@@ -101,6 +101,18 @@ class RoundForm(NamedMessages, forms.ModelForm):
         # Dates and contacts are Round.configure's rules; the view shows its refusal at the
         # field. Only the confirmation belongs to the page.
         cleaned = super().clean() or {}
+        # Round.configure's own checks, repeated here so that they are reported in the same
+        # pass as every other field's (configure still refuses them for open_round).
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "结束日期不能早于开始日期。")
+        for i in (1, 2):
+            name, phone = f"contact{i}_name", f"contact{i}_phone"
+            if name in self.errors or phone in self.errors:
+                continue
+            if bool(cleaned.get(name)) != bool(cleaned.get(phone)):
+                missing = phone if cleaned.get(name) else name
+                self.add_error(missing, "联系人和联系电话须同时填写。")
         if self.instance.pk and "items" in cleaned:
             self._confirm_removals(cleaned)
         return cleaned

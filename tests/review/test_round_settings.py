@@ -211,3 +211,18 @@ def test_configure_refuses_a_bad_contact_phone_too(open_round, province_admin):
             open_round.plan, open_round.province, by=province_admin, contacts=[("张老师", "12345")]
         )
     assert refused.value.field == "contact1_phone"
+
+
+def test_every_field_of_the_settings_is_checked_in_one_pass(client, open_round):
+    data = settings_data(
+        open_round,
+        start_date="2026-12-10",
+        end_date="2026-12-01",
+        contact1_phone="",
+        contact2_name="",
+        contact2_phone="13811111111",
+    )
+    html = client.post(URL, data).content.decode()
+    for message in ("结束日期不能早于开始日期。", "联系人和联系电话须同时填写。"):
+        assert message in html, message
+    assert html.count("联系人和联系电话须同时填写。") == 2

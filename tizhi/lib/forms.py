@@ -95,9 +95,14 @@ def name_messages(field: forms.Field) -> None:
         return
     chooses = isinstance(field, forms.ChoiceField | forms.FileField | forms.ModelChoiceField)
     verb = "请选择" if chooses else "请填写"
+    invalid = (
+        f"{label}格式应为 YYYY-MM-DD，如2026-12-05。"
+        if isinstance(field, forms.DateField)
+        else f"{label}格式不正确。"
+    )
     defaults = {
         "required": f"{verb}{label}。",
-        "invalid": f"{label}格式不正确。",
+        "invalid": invalid,
         "invalid_choice": f"{label}：“%(value)s”不是可选的选项，请重新选择。",
         "max_length": f"{label}不能超过%(limit_value)d个字。",
     }
