@@ -677,7 +677,12 @@ def _review_page(
             "typed": typed,
             "unplaced": unplaced,
             "error": error,
-            "error_anchors": [f"comment-{pk}" for pk in row_errors],
+            # The top message links to each row marked (the rows still showing a comment box).
+            "error_links": [
+                (f"comment-{c.pk}", f"{c.item.code} 修改意见：{row_error}")
+                for c, _values, _comment, _comparison, row_error in rows
+                if row_error and reviewable and c.is_pending
+            ],
             "next_in_queue": next_in_queue,
             "pending_change": next((r for r in changes if r.is_pending), None),
             "past_changes": [r for r in changes if not r.is_pending],
@@ -705,6 +710,7 @@ def school_review(request: PortalRequest, code: str) -> HttpResponse:
 
 
 ROW_ACTIONS = {"approve", "return", "undo"}
+COMMENTED_ROW = "已填写修改意见：请点击本行的“退回修改”，或清空修改意见。"
 
 
 @province_required
@@ -734,14 +740,12 @@ def review(request: PortalRequest, code: str) -> HttpResponse:
         # A row's comment refused (missing, too long, typed beside 通过) is shown at that row
         # as well as at the top.
         at_row = parse_id(raw) if verb in ROW_ACTIONS and exc.field == "comment" else None
+        row_errors = {at_row: exc.message} if at_row else {}
+        if verb == "approve_all" and exc.field == "comment":
+            # 全部通过 refused for rows with a comment typed: each of them is marked.
+            row_errors = {pk: COMMENTED_ROW for pk in typed.comments}
         return _review_page(
-            request,
-            school,
-            exc.status,
-            exc.message,
-            typed,
-            reason_form,
-            row_errors={at_row: exc.message} if at_row else None,
+            request, school, exc.status, exc.message, typed, reason_form, row_errors=row_errors
         )
     typed.keep(request.session, school.code)
     messages.success(request, done)
@@ -937,7 +941,8 @@ def _refuse_commented(declaration: Declaration, typed: TypedReview) -> None:
     if commented:
         raise InvalidInput(
             f"{'、'.join(commented)} 填写了修改意见但尚未退回。请先点击这些任务的“退回修改”，"
-            "或清空修改意见后再点击“全部通过”。"
+            "或清空修改意见后再点击“全部通过”。",
+            "comment",
         )
 
 
