@@ -10,11 +10,18 @@ from django.http import QueryDict
 
 from schools.choices import AuditAction, SchoolKind
 from schools.models import Province, User
-from schools.validators import school_code_validator
+from schools.validators import contact_phone_validator, school_code_validator
 from tasks.choices import Grade
 from tasks.models import Item, Plan, Round, Task
 from tasks.transitions import COMMENT_MAX
-from tizhi.lib.forms import DayField, DigitsField, MultiLineField, SingleLineField, digits
+from tizhi.lib.forms import (
+    DayField,
+    DigitsField,
+    MultiLineField,
+    NamedMessages,
+    SingleLineField,
+    digits,
+)
 from tizhi.lib.text import clean_digits, parse_id
 
 PHONE_HELP = "如 0351-3046505 或 13811111111。"
@@ -26,7 +33,7 @@ class ItemChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.code} {obj.text}（{obj.get_scope_display()}）"
 
 
-class RoundForm(forms.ModelForm):
+class RoundForm(NamedMessages, forms.ModelForm):
     """本省申报要求: dates, instructions, contacts, the offer to schools, the fifth column."""
 
     items = ItemChoiceField(
@@ -85,12 +92,27 @@ class RoundForm(forms.ModelForm):
         )
         for name in ("contact1_phone", "contact2_phone"):
             self.fields[name].help_text = PHONE_HELP
+            # Every school sees these numbers: check the format here, in one pass with the
+            # other fields (Round.configure checks again for open_round).
+            self.fields[name].validators.append(contact_phone_validator)
         self.affected: list[tuple[Item, int, int]] = []
 
     def clean(self) -> dict[str, Any]:
         # Dates and contacts are Round.configure's rules; the view shows its refusal at the
         # field. Only the confirmation belongs to the page.
         cleaned = super().clean() or {}
+        # Round.configure's own checks, repeated here so that they are reported in the same
+        # pass as every other field's (configure still refuses them for open_round).
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "结束日期不能早于开始日期。")
+        for i in (1, 2):
+            name, phone = f"contact{i}_name", f"contact{i}_phone"
+            if name in self.errors or phone in self.errors:
+                continue
+            if bool(cleaned.get(name)) != bool(cleaned.get(phone)):
+                missing = phone if cleaned.get(name) else name
+                self.add_error(missing, "联系人和联系电话须同时填写。")
         if self.instance.pk and "items" in cleaned:
             self._confirm_removals(cleaned)
         return cleaned
@@ -124,7 +146,7 @@ class RoundForm(forms.ModelForm):
         }
 
 
-class RequirementForm(forms.Form):
+class RequirementForm(NamedMessages, forms.Form):
     """必选任务: one offered item, the school kinds that must take it, and schools named by
     code (pasted one per line, or separated by commas, spaces or 、)."""
 
@@ -164,7 +186,7 @@ class RequirementForm(forms.Form):
         ]
 
 
-class SchoolAddForm(forms.Form):
+class SchoolAddForm(NamedMessages, forms.Form):
     # NFKC: a code typed with full-width digits is the same code, never a second school.
     code = DigitsField(
         label="学校标识码",
@@ -177,14 +199,14 @@ class SchoolAddForm(forms.Form):
     city = SingleLineField(label="所在地市", max_length=50, required=False)
 
 
-class ImportForm(forms.Form):
+class ImportForm(NamedMessages, forms.Form):
     file = forms.FileField(
         label="学校名单文件",
         help_text="Excel（.xlsx）或 CSV 文件，列为：学校标识码、学校名称、学校类型、所在地市。",
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(NamedMessages, forms.Form):
     reason = MultiLineField(
         label="退回原因",
         max_length=COMMENT_MAX,
@@ -201,7 +223,7 @@ class ReasonForm(forms.Form):
         return "请填写退回原因（不超过500字）。"
 
 
-class ExtensionForm(forms.Form):
+class ExtensionForm(NamedMessages, forms.Form):
     """批准延期 / 不同意 (one form, two buttons): the date for a grant, the note or reason."""
 
     until = DayField(label="延期至", required=False, help_text="该校当日24:00（北京时间）截止。")
@@ -283,7 +305,7 @@ class TypedReview:
         )
 
 
-class ProvinceAdminForm(forms.Form):
+class ProvinceAdminForm(NamedMessages, forms.Form):
     username = DigitsField(
         label="用户名",
         max_length=150,
@@ -328,7 +350,7 @@ class ProvinceAdminForm(forms.Form):
         return cleaned
 
 
-class ProvinceDeadlineForm(forms.Form):
+class ProvinceDeadlineForm(NamedMessages, forms.Form):
     deadline = forms.DateField(
         label="本省截止日期",
         required=False,
@@ -338,7 +360,7 @@ class ProvinceDeadlineForm(forms.Form):
     )
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(NamedMessages, forms.Form):
     grade = forms.ChoiceField(
         label="评价等级",
         choices=Grade.choices,
@@ -353,7 +375,7 @@ class EvaluationForm(forms.Form):
     )
 
 
-class ReportReturnForm(forms.Form):
+class ReportReturnForm(NamedMessages, forms.Form):
     # Not "comment": it shares one form with EvaluationForm's 评价意见 on the page.
     return_comment = MultiLineField(
         label="退回意见",
@@ -368,7 +390,7 @@ class TaskChoiceField(forms.ModelChoiceField):
         return f"{obj.number}. {obj.text[:40]}"
 
 
-class SummaryUploadForm(forms.Form):
+class SummaryUploadForm(NamedMessages, forms.Form):
     task = TaskChoiceField(
         label="重点任务",
         queryset=Task.objects.none(),
@@ -393,7 +415,7 @@ class YearField(forms.IntegerField):
         return super().to_python(digits(value))
 
 
-class ReportingYearForm(forms.Form):
+class ReportingYearForm(NamedMessages, forms.Form):
     plan = forms.ModelChoiceField(label="行动计划", queryset=Plan.objects.all(), empty_label=None)
     year = YearField(
         label="年度", min_value=2000, max_value=2100, error_messages={"required": "请填写年度。"}

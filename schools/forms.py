@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from schools.choices import Role
 from schools.models import School, User
 from schools.validators import mobile_validator, office_phone_validator
-from tizhi.lib.forms import DigitsField, SingleLineField
+from tizhi.lib.forms import DigitsField, NamedMessages, SingleLineField
 
 
 class CaptchaWidget(CaptchaTextInput):
@@ -46,6 +46,19 @@ class LoginForm(forms.Form):
         self.user: User | None = None
         if role == Role.SCHOOL:
             self.fields["username"].help_text = "用户名为学校标识码（10位）。"
+        for name in ("username", "password"):
+            self.fields[name].widget.attrs["class"] = "form-control"
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # The template prints each field's message under it; the input says it is invalid
+        # and where the message is (the captcha's box too, which sits in a row of its own).
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{name}-error"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -77,7 +90,7 @@ class LoginForm(forms.Form):
         return user is not None and user.check_password(password)
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(NamedMessages, forms.ModelForm):
     """平台管理联系人, 办公电话, 手机号: all three required wherever a school edits them."""
 
     class Meta:

@@ -243,6 +243,21 @@ def check_rows(rows: list[SchoolRow], province: Province) -> None:
         raise SchoolImportError([message for _line, message in sorted(errors)])
 
 
+def code_problems(code: str, province: Province) -> list[str]:
+    """What adding one school with `code` to `province` would be refused for, by the code alone:
+    the checks of School.register(new_only=True), so that 添加学校 names a taken code in the same
+    pass as a missing name. register checks again under its transaction."""
+    if School.objects.filter(code=code).exists():
+        return [f"学校标识码{code}已存在，不能重复添加。"]
+    # A row valid in every other column, so that only the code's own problems are reported.
+    row = SchoolRow(line=1, code=code, name="-", kind=next(iter(KIND_BY_LABEL)), city="")
+    try:
+        check_rows([row], province)
+    except SchoolImportError as exc:
+        return [e.removeprefix("第1行：") for e in exc.errors]
+    return []
+
+
 def _code_problem(code: str) -> str:
     try:
         clean_digits(code)

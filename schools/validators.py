@@ -12,13 +12,28 @@ INITIAL_PASSWORD = "123456"  # noqa: S105
 school_code_validator = RegexValidator(
     r"^[0-9]{10}\Z", "学校标识码应为10位数字。", code="invalid_school_code"
 )
+# Rules for phones (docs/decisions.md, "Errors and lists"): a fixed line is the area code
+# (0 and 2–3 digits), "-", 7–8 digits, and optionally "-" and an extension of 1–6 digits; a
+# mobile is 11 digits in the ranges the ministry of industry assigns, 13x–19x. [0-9], never
+# \d: digits of other scripts are refused before (tizhi.lib.text).
+OFFICE_PHONE = r"0[0-9]{2,3}-[0-9]{7,8}(?:-[0-9]{1,6})?"
+MOBILE = r"1[3-9][0-9]{9}"
+
 office_phone_validator = RegexValidator(
-    r"^0[0-9]{2,3}-[0-9]{7,8}\Z",
-    "办公电话格式应为：区号+“-”+电话号码，如010-87654321。",
+    rf"^{OFFICE_PHONE}\Z",
+    "办公电话格式应为：区号-电话号码，可加“-分机号”，如010-87654321或0351-3046505-801。",
     code="invalid_office_phone",
 )
 mobile_validator = RegexValidator(
-    r"^1[0-9]{10}\Z", "手机号应为以1开头的11位数字。", code="invalid_mobile"
+    rf"^{MOBILE}\Z",
+    "手机号应为11位数字，以13-19开头，如13812345678。",
+    code="invalid_mobile",
+)
+# A province's contact on 本省申报要求 gives either.
+contact_phone_validator = RegexValidator(
+    rf"^(?:{OFFICE_PHONE}|{MOBILE})\Z",
+    "联系电话应为办公电话（区号-电话号码，如0351-3046505）或11位手机号（如13812345678）。",
+    code="invalid_contact_phone",
 )
 
 _ALLOWED_PASSWORD = re.compile(r"^[\x21-\x7e]+\Z")

@@ -52,6 +52,8 @@ def login(request: HttpRequest, role: str) -> HttpResponse:
             "is_school_entry": entry == Role.SCHOOL,
             "next": _safe_next(request) or "",
         },
+        # A refused sign-in is bad input like any other form's: 400, the messages on the page.
+        status=400 if request.method == "POST" else 200,
     )
 
 

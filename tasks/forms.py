@@ -20,7 +20,7 @@ from tasks.models.declarations import Comparison
 from tasks.models.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures
 from tasks.templatetags.tasks_extras import amount
 from tasks.transitions import COMMENT_MAX, MAX_AMOUNT, MAX_QUANTITY, InvalidInput
-from tizhi.lib.forms import DayField, MultiLineField, digits
+from tizhi.lib.forms import DayField, MultiLineField, NamedMessages, digits
 from tizhi.lib.text import clean_text, parse_id
 
 AMOUNT_LIMIT = "金额应小于100000000万元。"
@@ -261,7 +261,12 @@ class RowForm(TableRow):
         return RowValues.of(self.commitment) if self.commitment else RowValues()
 
     def require_complete(self) -> bool:
-        missing = self.values().missing(self.item, self.fund_names)
+        # A field already marked malformed is not also "missing": one message per field.
+        missing = [
+            name
+            for name in self.values().missing(self.item, self.fund_names)
+            if name not in self.errors
+        ]
         for name in missing:
             if name == "quantity":
                 self.add_error(name, "请填写承接数量。")
@@ -345,7 +350,9 @@ class CommitmentForm(RowTable[RowForm]):
             ok = False
         if self.contacts is not None:
             for name in Contacts.__dataclass_fields__:
-                if not self.contacts.cleaned_data.get(name):
+                if name in self.contacts.errors:
+                    ok = False  # malformed: already marked
+                elif not self.contacts.cleaned_data.get(name):
                     self.contacts.add_error(name, f"请填写{self.contacts.fields[name].label}。")
                     ok = False
         return ok
@@ -560,7 +567,11 @@ class ReportRowForm(TableRow):
             "narrative": "请填写情况说明。",
             "explanation": "累计完成未达到计划，请说明原因。",
         }
-        missing = self.report.missing(self.commitment, self.values(), self.earlier)
+        missing = [
+            name
+            for name in self.report.missing(self.commitment, self.values(), self.earlier)
+            if name not in self.errors
+        ]
         for name in missing:
             self.add_error(name, messages.get(name, "请填写本年实际投入，无投入请填0。"))
         return not missing
@@ -696,7 +707,7 @@ def _display_figures(figures: RowFigures) -> dict[str, Any]:
     }
 
 
-class MailSettingsForm(forms.Form):
+class MailSettingsForm(NamedMessages, forms.Form):
     """消息设置: formats only; User.set_mail_preferences applies the rules."""
 
     email = forms.EmailField(
@@ -718,7 +729,7 @@ class MailSettingsForm(forms.Form):
     )
 
 
-class ExtensionRequestForm(forms.Form):
+class ExtensionRequestForm(NamedMessages, forms.Form):
     """申请延期: the date the school needs and why."""
 
     wanted_until = DayField(

@@ -231,7 +231,7 @@ def post_row_table(
         also = f"{file_action.not_done}。" if file_action else ""
         return _refused(form, page, status, f"{form.other_page_message}{also}")
     if not form.is_well_formed():
-        return _refused(form, page, 400, f"有填写错误，未保存{not_done}。请按标红的提示修改。")
+        return _refused(form, page, 400, _malformed_message(form, action, not_done))
     if file_action is not None:
         return _save_then_file(request, form, version, save, file_action, target, page, success_url)
     try:
@@ -248,6 +248,21 @@ def post_row_table(
     except TransitionError as exc:
         return _refused(form, page, exc.status, exc.message)
     return page(400, f"{refusal}已填写的内容已保存为草稿。{_left_behind(form)}")
+
+
+def _malformed_message(form: RowTable[Any], action: str, not_done: str) -> str:
+    """The page's message for a post with malformed values. On 提交 the completeness check runs
+    too, so every error is marked in one pass: a school that fixes the formats does not then
+    meet a second list of what is missing."""
+    message = f"有填写错误，未保存{not_done}。请按标红的提示修改。"
+    if action != "submit":
+        return message
+    refusal = form.submit_refusal()
+    if refusal is None:
+        return message
+    if refusal == form.incomplete_message:
+        return f"{message}提交还需要填写完整所有标红的项目。"
+    return f"{message}另外，{refusal}"
 
 
 def _save_then_file(
@@ -306,6 +321,7 @@ def post_declaration_form(
     submitted: str,
     page: Callable[[int, str | None], HttpResponse],
     success_url: str,
+    saved: str = "承接任务已保存，尚未提交。",
 ) -> HttpResponse:
     """保存 or 提交 a declaration's form: a school's 承接任务 or the province's 省级承接."""
     declaration, by, ip = form.declaration, request.user, client_ip(request)
@@ -318,7 +334,7 @@ def post_declaration_form(
         submit=lambda version: declaration.submit(
             by=by, rows=form.row_values(), contacts=form.contact_values(), version=version, ip=ip
         ),
-        done={"save": "已保存。", "submit": submitted},
+        done={"save": saved, "submit": submitted},
         page=page,
         success_url=success_url,
     )
@@ -426,7 +442,7 @@ def returned(request: PortalRequest) -> HttpResponse:
             by=by, rows=form.row_values(), selected=form.selected(), version=version, ip=ip
         ),
         done={
-            "save": "已保存。修改完成后请勾选任务并点击“提交”。",
+            "save": "需修改的任务已保存，尚未重新提交。修改完成后请勾选任务并点击“提交”。",
             "submit": "已重新提交，等待省厅审核。",
         },
         page=lambda status, error: _returned_page(request, form, status, error),
@@ -491,6 +507,8 @@ def changes(request: PortalRequest) -> HttpResponse:
             request, declaration, form, 400 if version is None else 403, form.other_page_message
         )
     if not form.is_well_formed():
+        # Completeness is checked in the same pass, so every error is marked at once.
+        form.submit_refusal()
         return _changes_page(
             request, declaration, form, 400, "有填写错误，未提交。请按标红的提示修改。"
         )
@@ -645,7 +663,7 @@ def report(request: PortalRequest, year_id: int) -> HttpResponse:
         submit=lambda version: unit_report.submit(
             by=by, rows=form.row_values(), version=version, ip=ip
         ),
-        done={"save": "已保存。", "submit": "年度绩效已提交，等待省级评价。"},
+        done={"save": "年度绩效已保存，尚未提交。", "submit": "年度绩效已提交，等待省级评价。"},
         page=lambda status, error: _report_page(request, form, status, error),
         success_url=reverse("tasks:report", args=[year_id]),
         files=_report_files(request, form),

@@ -39,7 +39,6 @@ def extensions(request: PortalRequest) -> HttpResponse:
         {
             "round": round_,
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "error": error,
             "code": request.GET.get("school", "")[:20],
         },

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,7 +37,14 @@ from review.forms import (
 from schools.access import PortalRequest, province_required
 from schools.choices import SchoolKind
 from schools.imports import import_schools
-from schools.models import Province, School, SchoolImportError, SchoolRow, User
+from schools.models import (
+    Province,
+    School,
+    SchoolImportError,
+    SchoolRow,
+    User,
+    code_problems,
+)
 from tasks.choices import FUND_FIELDS, ReviewStatus, SchoolStatus
 from tasks.forms import CommitmentForm
 from tasks.models import (
@@ -61,6 +68,8 @@ SORT_CHOICES = [
     ("code", "学校标识码"),
     ("name", "学校名称"),
     ("status", "填报状态"),
+    ("city", "所在地市"),
+    ("kind", "学校类型"),
     ("-items", "承接任务数（多到少）"),
     ("-total", "汇总金额（多到少）"),
     ("items", "承接任务数（少到多）"),
@@ -103,6 +112,11 @@ def progress_page(
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     sort = request.GET.get("sort", "code")
+    cities = province_cities(province.code)
+    city = request.GET.get("city", "")
+    city = city if city in cities else ""  # an unknown city means 全部, as elsewhere
+    if city:
+        listed = listed.filter(city=city)
     if query:
         listed = listed.filter(Q(code__startswith=query) | Q(name__contains=query))
     if status in SchoolStatus.values:
@@ -131,6 +145,8 @@ def progress_page(
             "kind_choices": SchoolKind.choices,
             "status_choices": SchoolStatus.choices,
             "sort_choices": SORT_CHOICES,
+            "cities": cities,
+            "city": city,
             "readonly": readonly,
             # Yearly reporting under way: how far the province's units are.
             "reporting": [
@@ -281,7 +297,17 @@ def accounts(request: PortalRequest) -> HttpResponse:
     query = search_text(request)
     if query:
         schools = schools.filter(Q(code__startswith=query) | Q(name__contains=query))
-    page = Paginator(schools.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    cities = province_cities(province.code)
+    city = request.GET.get("city", "")
+    city = city if city in cities else ""
+    if city:
+        schools = schools.filter(city=city)
+    state = request.GET.get("state", "")
+    if state in ACCOUNT_STATES:
+        schools = schools.filter(ACCOUNT_STATES[state][1])
+    sort = request.GET.get("sort", "")
+    ordering = ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["code"])[1]
+    page = Paginator(schools.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "review/accounts.html",
@@ -289,8 +315,32 @@ def accounts(request: PortalRequest) -> HttpResponse:
             "province": province,
             "page": page,
             "query": query,
+            "cities": cities,
+            "city": city,
+            "state": state if state in ACCOUNT_STATES else "",
+            "states": [(key, label) for key, (label, _q) in ACCOUNT_STATES.items()],
+            "sort": sort if sort in ACCOUNT_SORTS else "code",
+            "sorts": [(key, label) for key, (label, _o) in ACCOUNT_SORTS.items()],
         },
     )
+
+
+# 学校账号's filters by account state: what a province chases by phone.
+ACCOUNT_STATES = {
+    "never": ("未登录过", Q(account__last_login__isnull=True, account__is_active=True)),
+    "initial": ("仍为初始密码", Q(account__must_change_password=True, account__is_active=True)),
+    "inactive": ("已停用", Q(account__is_active=False)),
+    "none": ("无账号", Q(account__isnull=True)),
+}
+_LAST_LOGIN = F("account__last_login")
+ACCOUNT_SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "code": ("学校标识码", ("code",)),
+    "name": ("学校名称", ("name", "code")),
+    "city": ("所在地市", ("city", "code")),
+    "kind": ("学校类型", ("kind", "code")),
+    "last_login": ("最近登录（从未登录的在前）", (_LAST_LOGIN.asc(nulls_first=True), "code")),
+    "-last_login": ("最近登录（最近的在前）", (_LAST_LOGIN.desc(nulls_last=True), "code")),
+}
 
 
 @province_required
@@ -303,6 +353,11 @@ def add_school(request: PortalRequest) -> HttpResponse:
         )
     form = SchoolAddForm(request.POST)
     errors: list[str] = []
+    # Every field in one pass: the code's registry checks run even while the name is missing.
+    form.is_valid()
+    code = form.cleaned_data.get("code")
+    for problem in code_problems(code, province) if code else []:
+        form.add_error("code", problem)
     if form.is_valid():
         data = form.cleaned_data
         row = SchoolRow(
@@ -447,7 +502,6 @@ def queue(request: PortalRequest) -> HttpResponse:
         "review/queue.html",
         {
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "rows": listed,
             "cities": cities,
             "kinds": SchoolKind.choices,
@@ -560,10 +614,12 @@ def _review_page(
     typed: TypedReview | None = None,
     reason_form: ReasonForm | None = None,
     readonly: bool = False,
+    row_errors: dict[int, str] | None = None,
 ) -> HttpResponse:
     """The review page, with what the admin typed and has not sent (after a refused action, or
     kept across the redirect after another button). The ministry opens it read-only."""
     typed = typed or TypedReview()
+    row_errors = row_errors or {}
     round_ = Round.current_for(school.province_id)
     declaration = Declaration.for_school(school, round_) if round_ else None
     reviewable = not readonly and declaration is not None and declaration.can_review(request.user)
@@ -585,7 +641,9 @@ def _review_page(
             comparison = c.since_return(declaration.fund_fields, c.item)
             if comparison and c.is_returned and not comparison.changed:
                 comparison = None
-            rows.append((c, [getattr(c, n) for n in names], comment, comparison))
+            rows.append(
+                (c, [getattr(c, n) for n in names], comment, comparison, row_errors.get(c.pk))
+            )
         events = list(AuditEvent.objects.for_subject(declaration).order_by("-at", "-pk"))
         changes = list(declaration.change_requests.order_by("-proposed_at", "-pk"))
         with_comparisons(declaration, changes)
@@ -619,6 +677,12 @@ def _review_page(
             "typed": typed,
             "unplaced": unplaced,
             "error": error,
+            # The top message links to each row marked (the rows still showing a comment box).
+            "error_links": [
+                (f"comment-{c.pk}", f"{c.item.code} 修改意见：{row_error}")
+                for c, _values, _comment, _comparison, row_error in rows
+                if row_error and reviewable and c.is_pending
+            ],
             "next_in_queue": next_in_queue,
             "pending_change": next((r for r in changes if r.is_pending), None),
             "past_changes": [r for r in changes if not r.is_pending],
@@ -646,6 +710,7 @@ def school_review(request: PortalRequest, code: str) -> HttpResponse:
 
 
 ROW_ACTIONS = {"approve", "return", "undo"}
+COMMENTED_ROW = "已填写修改意见：请点击本行的“退回修改”，或清空修改意见。"
 
 
 @province_required
@@ -672,7 +737,16 @@ def review(request: PortalRequest, code: str) -> HttpResponse:
         else:
             return _review_page(request, school, 400, "未知的操作。", typed)
     except TransitionError as exc:
-        return _review_page(request, school, exc.status, exc.message, typed, reason_form)
+        # A row's comment refused (missing, too long, typed beside 通过) is shown at that row
+        # as well as at the top.
+        at_row = parse_id(raw) if verb in ROW_ACTIONS and exc.field == "comment" else None
+        row_errors = {at_row: exc.message} if at_row else {}
+        if verb == "approve_all" and exc.field == "comment":
+            # 全部通过 refused for rows with a comment typed: each of them is marked.
+            row_errors = {pk: COMMENTED_ROW for pk in typed.comments}
+        return _review_page(
+            request, school, exc.status, exc.message, typed, reason_form, row_errors=row_errors
+        )
     typed.keep(request.session, school.code)
     messages.success(request, done)
     return redirect(reverse("review:school_review", args=[school.code]) + anchor)
@@ -736,7 +810,6 @@ def changes(request: PortalRequest) -> HttpResponse:
         "review/changes.html",
         {
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
         },
     )
 
@@ -759,18 +832,20 @@ def _review_item(
         if comment:
             raise InvalidInput(
                 f"{code} 填写了修改意见。如要退回，请点击该行的“退回修改”；"
-                "如要通过，请先清空该行的修改意见。"
+                "如要通过，请先清空该行的修改意见。",
+                "comment",
             )
         commitment.approve(by=by, ip=ip)
-        done = "已通过"
+        done = f"任务（项目）{code} 已通过。"
     elif verb == "return":
         commitment.return_for_changes(by=by, comment=comment, ip=ip)
         typed.comments.pop(pk, None)
-        done = "已退回修改"
+        done = f"已将任务（项目）{code}退回修改，学校会收到修改意见。"
     else:
         commitment.undo_review(by=by, ip=ip)
-        done = "已撤销审核"
-    return f"{code} {done}。", f"#c{commitment.pk}"
+        done = f"已撤销任务（项目）{code}的审核，该项重新待审核。"
+    # "任务（项目）1 已通过" rather than "1 已通过", which reads as a count.
+    return done, f"#c{commitment.pk}"
 
 
 def _declaration(request: PortalRequest, school: School) -> Declaration:
@@ -866,7 +941,8 @@ def _refuse_commented(declaration: Declaration, typed: TypedReview) -> None:
     if commented:
         raise InvalidInput(
             f"{'、'.join(commented)} 填写了修改意见但尚未退回。请先点击这些任务的“退回修改”，"
-            "或清空修改意见后再点击“全部通过”。"
+            "或清空修改意见后再点击“全部通过”。",
+            "comment",
         )
 
 
@@ -962,7 +1038,7 @@ def own(request: PortalRequest) -> HttpResponse:
             declaration.withdraw(by=request.user, ip=client_ip(request))
         except TransitionError as exc:
             return _own_preview(request, declaration, exc.status, exc.message)
-        messages.success(request, "已撤回，可以继续修改。")
+        messages.success(request, "已撤回省级承接的提交，可以继续修改。")
         return redirect("review:own")
     if declaration.is_submitted:
         return _own_preview(request, declaration, 409, "省级承接已提交，本次操作没有做任何更改。")
@@ -971,6 +1047,7 @@ def own(request: PortalRequest) -> HttpResponse:
         request,
         form,
         submitted="省级承接已提交。",
+        saved="省级承接已保存，尚未提交。",
         page=lambda status, error: _own_page(request, form, status, error),
         success_url=reverse("review:own"),
     )

@@ -1,14 +1,18 @@
 """年度绩效 for the province (its units' reports, evaluation, 省级总结报告, its deadline) and the
 ministry (opening years, progress by province, the exports)."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from review.exports import reporting_workbook_response
+from review.figures.province import province_cities
 from review.figures.reporting import grade_counts, progress_by_province, status_counts, units
 from review.forms import (
     EvaluationForm,
@@ -31,7 +35,7 @@ from tasks.models import (
     UnitReport,
 )
 from tasks.transitions import TransitionError, beijing_today
-from tizhi.lib.http import client_ip
+from tizhi.lib.http import client_ip, search_text
 from tizhi.lib.text import parse_id
 
 PAGE_SIZE = 50
@@ -66,7 +70,18 @@ def _province_year_page(
     wanted = request.GET.get("status", "")
     if wanted in ReportStatus.values:
         listed = listed.filter(report_status=wanted)  # type: ignore[misc]  # an annotation
-    page = Paginator(listed.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = search_text(request)
+    if query:
+        listed = listed.filter(Q(code__startswith=query) | Q(name__contains=query))
+    cities = province_cities(code)
+    city = request.GET.get("city", "")
+    city = city if city in cities else ""
+    if city:
+        listed = listed.filter(city=city)
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in UNIT_SORTS else "code"
+    ordering = UNIT_SORTS[sort][1]
+    page = Paginator(listed.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
     summaries = {
         s.task_id: s
         for s in ProvinceSummaryReport.objects.filter(reporting_year=year, province_id=code)
@@ -87,6 +102,11 @@ def _province_year_page(
             "page": page,
             "status": wanted,
             "status_choices": ReportStatus.choices,
+            "query": query,
+            "cities": cities,
+            "city": city,
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _o) in UNIT_SORTS.items()],
             "tasks": tasks,
             "deadline_form": deadline_form
             or ProvinceDeadlineForm(initial={"deadline": own.deadline if own else None}),
@@ -94,6 +114,14 @@ def _province_year_page(
         },
         status=status,
     )
+
+
+UNIT_SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "code": ("学校标识码", ("code",)),
+    "name": ("单位名称", ("name", "code")),
+    "kind": ("单位类型", ("kind", "code")),
+    "submitted": ("提交时间（早到晚）", (F("report_submitted_at").asc(nulls_last=True), "code")),
+}
 
 
 @province_required
@@ -240,7 +268,8 @@ def province_evaluate(request: PortalRequest, year_id: int, code: str) -> HttpRe
         )
     except TransitionError as exc:
         return _report_page(request, report, exc.status, exc.message, form, other)
-    messages.success(request, f"已评价：{Grade(report.grade).label}。")
+    grade = Grade(report.grade).label
+    messages.success(request, f"已评价{report.school.name}的年度绩效：{grade}。")
     return redirect("review:reporting_province_report", year_id=year_id, code=code)
 
 
@@ -257,7 +286,7 @@ def province_return(request: PortalRequest, year_id: int, code: str) -> HttpResp
         )
     except TransitionError as exc:
         return _report_page(request, report, exc.status, exc.message, other, form)
-    messages.success(request, "已退回单位修改。")
+    messages.success(request, f"已将{report.school.name}的年度绩效退回修改，单位会收到退回意见。")
     return redirect("review:reporting_province_report", year_id=year_id, code=code)
 
 

@@ -1119,9 +1119,9 @@ class Commitment(models.Model):
         """退回修改 a pending item with the comment the school will see."""
         comment = (comment or "").strip()
         if not comment:
-            raise InvalidInput(f"退回修改须填写修改意见（{self.item.code}）。")
+            raise InvalidInput(f"退回修改须填写修改意见（{self.item.code}）。", "comment")
         if len(comment) > COMMENT_MAX:
-            raise InvalidInput(f"修改意见不能超过{COMMENT_MAX}个字。")
+            raise InvalidInput(f"修改意见不能超过{COMMENT_MAX}个字。", "comment")
         self._review(
             by, ip, {ReviewStatus.PENDING}, AuditAction.RETURN, ReviewStatus.RETURNED, comment
         )

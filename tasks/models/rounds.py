@@ -4,12 +4,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Count, F, Q
 
 from schools.audit import field_changes
 from schools.choices import AuditAction, SchoolKind
 from schools.models import Province, School, User
+from schools.validators import contact_phone_validator
 from tasks.choices import (
     FUND_FIELDS,
     DeclarationStatus,
@@ -179,6 +181,12 @@ class Round(models.Model):
                 if bool(name) != bool(phone):
                     field = f"contact{index}_phone" if name else f"contact{index}_name"
                     raise InvalidInput("联系人和联系电话须同时填写。", field)
+                if phone:
+                    try:
+                        contact_phone_validator(phone)
+                    except ValidationError as exc:
+                        message = str(contact_phone_validator.message)
+                        raise InvalidInput(message, f"contact{index}_phone") from exc
                 setattr(self, f"contact{index}_name", name)
                 setattr(self, f"contact{index}_phone", phone)
         if uses_provincial_funds is not None:

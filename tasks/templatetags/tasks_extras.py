@@ -26,3 +26,33 @@ def amount(value: Any) -> str:
 def status_label(value: str) -> str:
     """未填报 … 已通过 for a SchoolStatus value."""
     return dict(SchoolStatus.choices).get(value, value)
+
+
+@register.simple_tag
+def page_numbers(page: Any) -> list[Any]:
+    """The numbered links of a list page: two either side of the current page, the first and
+    the last, "…" between (Paginator.ELLIPSIS)."""
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+@register.simple_tag(takes_context=True)
+def query_without(context: Any, name: str = "page") -> str:
+    """The page's query string without `name`, ending with "&" when not empty, so that a link
+    can append "page=N" and keep every filter and sort."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    params = request.GET.copy()
+    params.pop(name, None)
+    encoded = params.urlencode()
+    return f"{encoded}&" if encoded else ""
+
+
+@register.simple_tag(takes_context=True)
+def kept_params(context: Any, name: str = "page") -> list[tuple[str, str]]:
+    """(name, value) of every query parameter but `name`, for the hidden inputs of the
+    jump-to-page form."""
+    request = context.get("request")
+    if request is None:
+        return []
+    return [(k, v) for k, values in request.GET.lists() if k != name for v in values]

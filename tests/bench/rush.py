@@ -89,7 +89,7 @@ class VirtualSchool(threading.Thread):
                     data=data,
                 )
                 page = response.text
-                expected = "本校任务情况预览" if action == "submit" else "已保存。"
+                expected = "本校任务情况预览" if action == "submit" else "已保存，尚未提交。"
                 if expected not in page:
                     raise RuntimeError(f"{action}: page without “{expected}”")
             self.done = True

@@ -61,7 +61,7 @@ def test_fill_save_submit_preview_withdraw(live_server, page, school):
     cell(page, "1", "是否承接").check()
     cell(page, "1", "学校自筹").fill("1")
     page.get_by_role("button", name="保存").first.click()
-    expect(page.get_by_text("已保存。")).to_be_visible()
+    expect(page.get_by_text("承接任务已保存，尚未提交。")).to_be_visible()
     expect(cell(page, "1", "是否承接")).to_be_checked()
     expect(cell(page, "1", "学校自筹")).to_have_value("1")
 

@@ -127,7 +127,7 @@ def test_extension_review_by_item_comparison_and_change(live_server, browser, se
         province_tab.get_by_text("所答复的修改意见：遴选数量请与学校发展规划一致")
     ).to_be_visible()
     province_tab.get_by_role("button", name="7.1 通过").click()
-    expect(province_tab.get_by_text("7.1 已通过。")).to_be_visible()
+    expect(province_tab.get_by_text("任务（项目）7.1 已通过。")).to_be_visible()
 
     # The school proposes a change to the approved item.
     school_tab.get_by_role("link", name="变更申请").first.click()

@@ -72,7 +72,7 @@ def test_return_noticed_followed_fixed_and_resubmission_noticed(live_server, pag
     province_tab.get_by_role("link", name=f"查看和审核 {SCHOOL}").click()
     province_tab.get_by_label("3.2 修改意见").fill(COMMENT)
     province_tab.get_by_role("button", name="3.2 退回修改").click()
-    expect(province_tab.get_by_text("3.2 已退回修改。")).to_be_visible()
+    expect(province_tab.get_by_text("已将任务（项目）3.2退回修改")).to_be_visible()
 
     # The school: the banner on 承接任务 with the count and the link, the unread count.
     sign_in(school_tab, live_server, school.username, PASSWORD)

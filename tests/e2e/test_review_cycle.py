@@ -54,7 +54,7 @@ def test_return_fix_resubmit_approve(live_server, browser, setup, js):
     province_tab.get_by_role("link", name="查看和审核 山西测试职业技术学院").click()
     province_tab.get_by_label("3.2 修改意见").fill("名班主任工作室数量请按实际填写")
     province_tab.get_by_role("button", name="3.2 退回修改").click()
-    expect(province_tab.get_by_text("3.2 已退回修改。")).to_be_visible()
+    expect(province_tab.get_by_text("已将任务（项目）3.2退回修改")).to_be_visible()
     # 全部通过 asks first: a dialog with JavaScript, a page of its own without. Both name the
     # school and the count; declining the dialog sends nothing.
     dialogs: list[str] = []
@@ -99,7 +99,7 @@ def test_return_fix_resubmit_approve(live_server, browser, setup, js):
     province_tab.reload()
     expect(province_tab.get_by_role("row", name=re.compile(r"^3\.2 "))).to_contain_text("待审核")
     province_tab.get_by_role("button", name="3.2 通过").click()
-    expect(province_tab.get_by_text("3.2 已通过。")).to_be_visible()
+    expect(province_tab.get_by_text("任务（项目）3.2 已通过。")).to_be_visible()
     expect(province_tab.get_by_text("重新提交需修改的任务").first).to_be_visible()
 
     # The school's preview: 已通过 equals 意向承接.

@@ -123,12 +123,12 @@ def test_review_comment_survives_another_rows_button(live_server, page, referenc
     page.get_by_label("3.2 修改意见").fill("工作室数量请按实际填写")
     page.get_by_label("退回原因").fill("学校来电，可能需要调整")
     page.get_by_role("button", name="1 通过").click()
-    expect(page.get_by_text("1 已通过。")).to_be_visible()
+    expect(page.get_by_text("任务（项目）1 已通过。")).to_be_visible()
     expect(page.get_by_label("3.2 修改意见")).to_have_value("工作室数量请按实际填写")
     expect(page.get_by_label("退回原因")).to_have_value("学校来电，可能需要调整")
 
     page.get_by_role("button", name="3.2 退回修改").click()
-    expect(page.get_by_text("3.2 已退回修改。")).to_be_visible()
+    expect(page.get_by_text("已将任务（项目）3.2退回修改")).to_be_visible()
     returned = Commitment.objects.get(declaration__school=school, item__code="3.2")
     assert (returned.review_status, returned.comment) == (
         ReviewStatus.RETURNED,
@@ -190,7 +190,7 @@ def test_leaving_with_unsaved_input_warns(live_server, scripted, reporting_schoo
     # Sending the changed form itself asks nothing, and the saved page leaves freely.
     page.dialogs.clear()
     page.get_by_role("button", name="保存").first.click()
-    expect(page.get_by_text("已保存。")).to_be_visible()
+    expect(page.get_by_text("年度绩效已保存，尚未提交。")).to_be_visible()
     page.get_by_role("link", name="省级平台联系人").click()
     expect(page.get_by_role("heading", name="省级平台联系人")).to_be_visible()
     assert page.dialogs == []

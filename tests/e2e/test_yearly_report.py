@@ -65,7 +65,7 @@ def test_report_evaluate_export(live_server, browser, reference_data, tmp_path, 
     page.get_by_label("良好").check()
     page.get_by_role("textbox", name="评价意见*").fill("按计划推进，佐证充分")
     page.get_by_role("button", name="评价", exact=True).click()
-    expect(page.get_by_text("已评价：良好。")).to_be_visible()
+    expect(page.get_by_text("的年度绩效：良好。")).to_be_visible()
     report.refresh_from_db()
     assert (report.status, report.grade) == (ReportStatus.EVALUATED, Grade.GOOD)
 

@@ -1,6 +1,7 @@
 """学校账号: add, import, reset, deactivate — only within the admin's own province."""
 
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -169,3 +170,29 @@ def test_search(client, shanxi):
     SchoolUserFactory(school__province=shanxi, school__name="丁戊学院")
     page = client.get(URL, {"q": "甲乙"}).context["page"]
     assert [s.name for s in page] == ["甲乙丙学院"]
+
+
+def test_add_school_reports_every_field_in_one_pass(client, school_user):
+    other = SchoolFactory()  # in another province
+    response = client.post(URL + "add/", {"code": other.code, "name": "", "kind": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    # The code's registry check runs although the name and kind are missing.
+    assert f"学校标识码{other.code}已存在，不能重复添加。" in html
+    assert "请填写学校名称。" in html and "请选择学校类型。" in html
+    assert "这个字段是必须的" not in html
+    assert not School.objects.filter(name="").exists()
+
+
+def test_add_school_bad_code_and_missing_name_together(client, school_user):
+    response = client.post(URL + "add/", {"code": "12345", "name": "", "kind": "secondary"})
+    html = response.content.decode()
+    assert "学校标识码应为10位数字。" in html and "请填写学校名称。" in html
+
+
+def test_add_school_taken_code_is_at_the_field(client, school_user):
+    code = school_user.school.code
+    response = client.post(URL + "add/", {"code": code, "name": "新学院", "kind": "secondary"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert re.search(rf'id="error_1_id_code"[^>]*><strong>学校标识码{code}已存在', html)

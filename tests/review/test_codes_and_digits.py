@@ -117,7 +117,7 @@ def test_a_school_signs_in_with_its_code_in_full_width_digits(client, school_use
 
 def test_a_username_in_other_digits_is_refused_without_a_lockout_count(client, school_user):
     response = sign_in(client, "school", school_user.username.translate(ARABIC_INDIC))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert OTHER_SCRIPT in response.content.decode()
     assert "_auth_user_id" not in client.session
 

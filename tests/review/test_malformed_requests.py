@@ -376,7 +376,7 @@ def test_a_forwarded_for_that_is_not_an_ip_falls_back_on_sign_in(client, setting
         REMOTE_ADDR="10.0.0.5",
         HTTP_X_FORWARDED_FOR="not-an-ip",
     )
-    assert response.status_code == 200 and "用户名或密码错误" in response.content.decode()
+    assert response.status_code == 400 and "用户名或密码错误" in response.content.decode()
     attempt = AccessAttempt.objects.get()
     assert attempt.ip_address == "10.0.0.5"
 

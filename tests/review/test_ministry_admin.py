@@ -68,9 +68,10 @@ def test_create_with_a_chosen_password(client):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"username": "", "province": "41"}, "这个字段是必须的"),
+        ({"username": "", "province": "41"}, "请填写用户名。"),
+        ({"username": "hn", "province": ""}, "请选择省级单位。"),
         ({"username": "x y", "province": "41"}, "用户名"),
-        ({"username": "hn", "province": "99"}, "选择一个有效的选项"),
+        ({"username": "hn", "province": "99"}, "省级单位：“99”不是可选的选项"),
         ({"username": "hn", "province": "41", "password": "short"}, "密码长度应为6-20位"),
         ({"username": "EXISTING", "province": "41"}, "已存在"),
         ({"username": "hn", "province": "41", "email": "hn@"}, "电子邮箱格式不正确"),

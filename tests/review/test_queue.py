@@ -151,7 +151,7 @@ def test_numbered_pages(reference_data, province_admin):
     client = client_for(province_admin)
     html = client.get(URL).content.decode()
     assert 'aria-label="第2页"' in html and 'aria-label="第3页"' in html
-    assert "第 1 / 3 页，共 120 所" in html
+    assert "第 1 / 3 页（共 120 条）" in html
     second = client.get(URL + "?page=2").content.decode()
     assert len(listed(second)) == 50 and "第 2 / 3 页" in second
 

@@ -1,5 +1,7 @@
 """Reviewing a school: each item's controls, 全部通过, 退回学校重新填报, the timeline."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -261,3 +263,52 @@ def test_review_page_query_count_is_fixed(
     with django_assert_max_num_queries(16):
         response = client.get(url(user.school))
     assert response.status_code == 200
+
+
+def test_missing_return_comment_is_shown_at_the_row_and_at_the_top(client, school):
+    c32, c1 = commitment(school, "3.2"), commitment(school, "1")
+    response = press(client, school, f"return:{c32.pk}", **{f"comment-{c1.pk}": "另一行的意见"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    box = re.search(rf'<textarea[^>]*id="comment-{c32.pk}"[^>]*>', html).group(0)
+    assert "is-invalid" in box and f'aria-describedby="comment-{c32.pk}-error"' in box
+    assert re.search(rf'id="comment-{c32.pk}-error">退回修改须填写修改意见（3.2）。<', html)
+    top = re.search(r'id="error-summary">(.*?)</div>', html).group(1)
+    assert f'<a href="#comment-{c32.pk}">3.2 修改意见：退回修改须填写修改意见（3.2）。</a>' in top
+    # Only that row is marked; the other row keeps its typed comment.
+    other = re.search(rf'<textarea[^>]*id="comment-{c1.pk}"[^>]*>([^<]*)<', html)
+    assert "is-invalid" not in other.group(0) and other.group(1) == "另一行的意见"
+    assert commitment(school, "3.2").review_status == ReviewStatus.PENDING
+
+
+def test_approving_a_row_with_a_comment_marks_that_row(client, school):
+    c1 = commitment(school, "1")
+    html = press(client, school, f"approve:{c1.pk}", **{f"comment-{c1.pk}": "x"}).content.decode()
+    assert f'id="comment-{c1.pk}-error"' in html
+
+
+@pytest.mark.parametrize(
+    ("verb", "typed", "message"),
+    [
+        ("approve", {}, "任务（项目）3.2 已通过。"),
+        ("return", {"comment": "请核实"}, "已将任务（项目）3.2退回修改，学校会收到修改意见。"),
+    ],
+)
+def test_success_messages_say_what_happened_in_words(client, school, verb, typed, message):
+    c32 = commitment(school, "3.2")
+    data = {f"comment-{c32.pk}": text for text in typed.values()}
+    response = press(client, school, f"{verb}:{c32.pk}", **data)
+    assert response.status_code == 302
+    assert message in client.get(url(school)).content.decode()
+
+
+def test_approve_all_refused_for_commented_rows_marks_each(client, school):
+    c1, c32 = commitment(school, "1"), commitment(school, "3.2")
+    typed = {f"comment-{c1.pk}": "意见一", f"comment-{c32.pk}": "意见二"}
+    response = press(client, school, "approve_all", **typed)
+    assert response.status_code == 400
+    html = response.content.decode()
+    for c in (c1, c32):
+        assert f'id="comment-{c.pk}-error"' in html
+        assert f'<a href="#comment-{c.pk}">{c.item.code} 修改意见：' in html
+    assert commitment(school, "1").review_status == ReviewStatus.PENDING

@@ -175,3 +175,54 @@ def test_extending_the_end_date_reopens_the_form(client, shanxi, open_round, pro
     client.post(URL, settings_data(open_round, start_date=str(open_round.start_date)))
     open_round.refresh_from_db()
     assert open_round.is_open()
+
+
+@pytest.mark.parametrize(
+    "phone", ["12345", "0351-304", "1234567890123", "12012345678", "0351-3046505-1234567"]
+)
+def test_contact_phone_is_checked_with_every_other_field(client, open_round, phone):
+    # Every school of the province sees this number: a bad one is refused at its field,
+    # together with the other fields' errors, and nothing changes.
+    response = client.post(
+        URL, settings_data(open_round, contact1_phone=phone, start_date="", end_date="2026-13-45")
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "联系电话应为办公电话（区号-电话号码，如0351-3046505）或11位手机号" in html
+    assert "请填写开始日期。" in html and "结束日期格式应为 YYYY-MM-DD。" in html
+    open_round.refresh_from_db()
+    assert open_round.contact1_phone == "0351-3046505"
+
+
+@pytest.mark.parametrize("phone", ["0351-3046505", "010-87654321-801", "13811111111"])
+def test_contact_phone_accepts_office_phones_with_extensions_and_mobiles(client, open_round, phone):
+    response = client.post(URL, settings_data(open_round, contact1_phone=phone))
+    assert response.status_code == 302
+    open_round.refresh_from_db()
+    assert open_round.contact1_phone == phone
+
+
+def test_configure_refuses_a_bad_contact_phone_too(open_round, province_admin):
+    # open_round goes through the same method as the page.
+    from tasks.transitions import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        Round.configure(
+            open_round.plan, open_round.province, by=province_admin, contacts=[("张老师", "12345")]
+        )
+    assert refused.value.field == "contact1_phone"
+
+
+def test_every_field_of_the_settings_is_checked_in_one_pass(client, open_round):
+    data = settings_data(
+        open_round,
+        start_date="2026-12-10",
+        end_date="2026-12-01",
+        contact1_phone="",
+        contact2_name="",
+        contact2_phone="13811111111",
+    )
+    html = client.post(URL, data).content.decode()
+    for message in ("结束日期不能早于开始日期。", "联系人和联系电话须同时填写。"):
+        assert message in html, message
+    assert html.count("联系人和联系电话须同时填写。") == 2

@@ -1,6 +1,7 @@
 """Signing in (the manual, section 2): captcha, roles, lockout."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -60,7 +61,7 @@ def test_each_role_signs_in_to_its_home(client, request, factory_fixture, role, 
 
 def test_wrong_password_is_refused(client, school_user):
     response = sign_in(client, "school", school_user.username, "Wrong1234")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "用户名或密码错误。" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
@@ -72,7 +73,7 @@ def test_unknown_user_gets_the_same_message(client, db):
 
 def test_wrong_captcha_is_refused_without_checking_the_password(client, school_user):
     response = sign_in(client, "school", school_user.username, captcha="zzzz")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "验证码错误，请重新输入。" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert not AccessAttempt.objects.exists()
@@ -138,7 +139,7 @@ def test_captcha_test_mode_variable_is_ignored_without_debug():
 
 def test_school_account_cannot_sign_in_at_the_province_entry(client, school_user):
     response = sign_in(client, "province", school_user.username)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "该账号不是“省级管理员”账号" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
@@ -182,7 +183,7 @@ def _fail(client, username, ip="127.0.0.1"):
 
 def test_five_failures_lock_the_username_from_that_address(client, school_user):
     for _ in range(4):
-        assert _fail(client, school_user.username).status_code == 200
+        assert _fail(client, school_user.username).status_code == 400
     locked = _fail(client, school_user.username)
     assert locked.status_code == 429
     assert "连续5次登录失败，已被锁定30分钟" in locked.content.decode()
@@ -215,7 +216,7 @@ def test_success_resets_the_failure_count(client, school_user):
     assert sign_in(client, "school", school_user.username).status_code == 302
     client.logout()
     for _ in range(4):
-        assert _fail(client, school_user.username).status_code == 200
+        assert _fail(client, school_user.username).status_code == 400
 
 
 def test_role_enum_labels_are_the_entries():
@@ -234,3 +235,30 @@ def test_deactivating_an_account_ends_its_open_session(client, school_user):
     response = client.get("/school/profile/")
     assert response.status_code == 302
     assert response.url.startswith("/login/school/")
+
+
+def test_wrong_captcha_message_is_shown_at_the_captcha_box(client, school_user):
+    html = sign_in(client, "school", school_user.username, captcha="zzzz").content.decode()
+    # Visible (not in a hidden .invalid-feedback that only a sibling .is-invalid reveals),
+    # tied to the box, and once.
+    assert html.count("验证码错误，请重新输入。") == 1
+    assert re.search(r'class="invalid-feedback d-block" id="captcha-error"[^>]*>验证码错误', html)
+    box = re.search(r'<input[^>]*name="captcha_1"[^>]*>', html).group(0)
+    assert "is-invalid" in box and 'aria-describedby="captcha-error"' in box
+
+
+def test_wrong_password_message_appears_once(client, school_user):
+    html = sign_in(client, "school", school_user.username, "Wrong1234").content.decode()
+    assert html.count("用户名或密码错误。") == 1
+
+
+def test_missing_fields_are_each_named_at_their_field(client, db):
+    response = client.post("/login/school/", {"username": "", "password": "", "captcha_1": ""})
+    html = response.content.decode()
+    for name, message in (
+        ("username", "请输入用户名。"),
+        ("password", "请输入密码。"),
+        ("captcha", "请输入验证码。"),
+    ):
+        assert html.count(message) == 1
+        assert f'id="{name}-error"' in html

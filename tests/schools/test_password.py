@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from schools.models import User
+from schools.validators import mobile_validator, office_phone_validator
 from tests.conftest import sign_in
 from tests.factories import SchoolUserFactory
 
@@ -146,27 +147,30 @@ def test_good_change_releases_the_account_and_saves_contacts(forced, new_school_
         (
             {"office_phone": "87654321"},
             "office_phone",
-            "办公电话格式应为：区号+“-”+电话号码，如010-87654321。",
+            office_phone_validator.message,
         ),
         (
             {"office_phone": "010 87654321"},
             "office_phone",
-            "办公电话格式应为：区号+“-”+电话号码，如010-87654321。",
+            office_phone_validator.message,
         ),
         (
             {"office_phone": "10-87654321"},
             "office_phone",
-            "办公电话格式应为：区号+“-”+电话号码，如010-87654321。",
+            office_phone_validator.message,
         ),
         (
             {"office_phone": "010-876"},
             "office_phone",
-            "办公电话格式应为：区号+“-”+电话号码，如010-87654321。",
+            office_phone_validator.message,
         ),
         ({"mobile": ""}, "mobile", "请填写手机号。"),
-        ({"mobile": "1391234567"}, "mobile", "手机号应为以1开头的11位数字。"),
-        ({"mobile": "23912345678"}, "mobile", "手机号应为以1开头的11位数字。"),
-        ({"mobile": "139123456789"}, "mobile", "手机号应为以1开头的11位数字。"),
+        ({"mobile": "1391234567"}, "mobile", mobile_validator.message),
+        ({"mobile": "23912345678"}, "mobile", mobile_validator.message),
+        ({"mobile": "139123456789"}, "mobile", mobile_validator.message),
+        # 12x is no mobile range; an extension has 1-6 digits.
+        ({"mobile": "12345678901"}, "mobile", "手机号应为11位数字，以13-19开头，如13812345678。"),
+        ({"office_phone": "010-87654321-1234567"}, "office_phone", office_phone_validator.message),
     ],
 )
 def test_each_rule_is_shown_at_its_field_and_nothing_changes(

@@ -405,3 +405,25 @@ def test_a_required_item_cannot_be_dropped_by_a_change(approved, open_round, pro
     with pytest.raises(InvalidInput, match=r"本省要求本校承接以下任务（项目）：3\.2"):
         propose(approved, rows={item("3.2").pk: row(undertaken=False)})
     assert propose(approved).is_pending  # changing its values is still allowed
+
+
+def test_a_proposal_shows_format_and_completeness_errors_in_one_pass(approved):
+    client = client_for(approved.account)
+    declaration = declaration_of(approved)
+    rows = {
+        "3.2": {
+            "undertaken": True,
+            "quantity": "7",
+            "school_funds": "abc",
+            "industry_funds": "2",
+            "sponsor_funds": "3",
+            "local_funds": "4",
+        },
+        "3.1": {"undertaken": True},  # added, nothing filled
+    }
+    response = client.post("/school/changes/", form_post(declaration, rows))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "请填写数字（单位：万元），无投入请填0。" in html  # 3.2's malformed amount
+    assert f'href="#id_i{item("3.1").pk}-school_funds"' in html  # 3.1's missing amount
+    assert not ChangeRequest.objects.exists()

@@ -122,7 +122,7 @@ def test_save_and_cumulative_figures(client, reporting, approved):
     row = ReportRow.objects.get()
     assert (row.quantity, str(row.spent_local_funds)) == (1, "2.50")
     html = client.get(url(reporting)).content.decode()
-    assert "已保存。" in html
+    assert "年度绩效已保存，尚未提交。" in html
     # 3.2's cumulative money this year: 1 + 0 + 0 + 2.5.
     assert re.search(
         r"合计（万元）</th><td class=\"num\">10</td><td></td><td></td>"
@@ -528,3 +528,16 @@ def test_report_page_and_upload_query_counts_are_fixed(
     assert ReportRow.objects.filter(report__school=user.school).count() == count
     with django_assert_max_num_queries(16):
         assert client.get(url(reporting)).status_code == 200
+
+
+def test_submit_shows_format_and_completeness_errors_in_one_pass(client, reporting, approved):
+    report = UnitReport.for_school(approved, reporting)
+    fields = {**full(), "spent_school_funds": "abc", "progress": "", "narrative": ""}
+    response = client.post(url(reporting), post(approved, report, {"3.2": fields}, action="submit"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    # The malformed amount and what is missing, together.
+    assert "请填写数字（单位：万元），无投入请填0。" in html
+    assert "请选择进展。" in html and "请填写情况说明。" in html
+    assert "请先上传年度工作报告" in html
+    assert not ReportRow.objects.exists()

@@ -144,7 +144,7 @@ def test_save_keeps_an_incomplete_form(client, school_user, draft):
     assert Commitment.objects.get(declaration=draft, item__code="3.1").school_funds is None
     response = client.get(URL)
     html = response.content.decode()
-    assert "已保存。" in html
+    assert "承接任务已保存，尚未提交。" in html
     # The summary and 汇总 are the server's: 1 and 3.2 have 1+2+3+4 each, 3.1 nothing.
     assert re.search(r'data-sum="count">3<', html)
     assert re.search(r'data-sum="total">20<', html)
@@ -661,3 +661,77 @@ def test_other_school_pages_are_chinese_and_labelled(client, school_user, draft)
         check_page(client.get(path).content.decode(), names=(school_user.username,))
     response = client.post(URL, post_data(draft, {"1": full_fields("1", school_funds="x")}))
     check_page(response.content.decode(), names=(school_user.username,))
+
+
+# -- every error at once (issue 14) ---------------------------------------------------------
+
+
+def summary_links(html):
+    """The error summary's links, as (target id, text)."""
+    found = re.search(r'<div[^>]*id="error-summary".*?</div>', html, re.S)
+    assert found, "no error summary"
+    return re.findall(r'<a href="#([^"]+)">([^<]+)</a>', found.group(0))
+
+
+def test_submit_shows_format_and_completeness_errors_in_one_pass(client, school_user, declaration):
+    i31, i32 = item("3.1").pk, item("3.2").pk
+    data = post_data(
+        declaration,
+        {
+            "3.2": full_fields("3.2", school_funds="abc", quantity="1.5"),
+            "3.1": {"undertaken": True},
+        },
+        action="submit",
+        contacts={"contact_name": "", "office_phone": "0351-3046505", "mobile": "12345"},
+    )
+    response = client.post(URL, data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    links = summary_links(html)
+    targets = {target for target, _text in links}
+    # Malformed: 3.2's amount and quantity, the mobile.
+    assert f"id_i{i32}-school_funds" in targets and f"id_i{i32}-quantity" in targets
+    assert "id_mobile" in targets
+    # Missing, in the same response: 3.1's quantity and every amount, the contact's name.
+    for name in ("quantity", "school_funds", "industry_funds", "sponsor_funds", "local_funds"):
+        assert f"id_i{i31}-{name}" in targets, name
+    assert "id_contact_name" in targets
+    # One message per field: a malformed value is not also "missing".
+    assert len(targets) == len(links)
+    assert ("id_contact_name", "平台管理联系人：请填写平台管理联系人。") in links
+    assert any("手机号应为11位数字" in text for target, text in links if target == "id_mobile")
+    assert f"共有 {len(links)} 处需要修改" in html
+    assert "有填写错误，未保存" in html and "提交还需要填写完整所有标红的项目" in html
+    # Each marked at its field too.
+    assert f'id="id_i{i31}-local_funds-error"' in html
+    assert f'id="id_i{i32}-school_funds-error"' in html
+    # Nothing saved, and what was typed is on the page.
+    assert saved(school_user) is None or not saved(school_user).commitments.exists()
+    assert 'value="abc"' in html and 'value="12345"' in html
+
+
+def test_submit_with_only_format_errors_and_no_ticked_row_says_both(client, declaration):
+    data = post_data(
+        declaration,
+        {"3.2": {"school_funds": "-1"}},
+        action="submit",
+    )
+    html = client.post(URL, data).content.decode()
+    assert "金额不能为负数。" in html and "请至少勾选一项要承接的任务。" in html
+
+
+def test_returned_submit_shows_format_and_completeness_errors_in_one_pass(
+    client, school_user, returned
+):
+    fields = full_fields("3.2", school_funds="x", local_funds="")
+    response = client.post(RETURNED_URL, returned_post(returned, fields))
+    assert response.status_code == 400
+    html = response.content.decode()
+    pk = item("3.2").pk
+    targets = {target for target, _text in summary_links(html)}
+    assert {f"id_i{pk}-school_funds", f"id_i{pk}-local_funds"} <= targets
+    assert commitment_status(returned, "3.2") == ReviewStatus.RETURNED
+
+
+def commitment_status(declaration, code):
+    return declaration.commitments.get(item__code=code).review_status

@@ -75,3 +75,52 @@ class IdField(forms.Field):
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return parsed
+
+
+class NamedMessages:
+    """A form mixin: each field that still carries one of Django's generic messages
+    ("这个字段是必须的。", "输入一个有效的…", "确保该值不超过…") gets a Chinese one naming it
+    ("请填写学校名称。"); messages a form sets itself are kept."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, forms.Field] = self.fields  # type: ignore[attr-defined]
+        for field in fields.values():
+            name_messages(field)
+
+
+def name_messages(field: forms.Field) -> None:
+    label = str(field.label or "")
+    if not label:
+        return
+    chooses = isinstance(field, forms.ChoiceField | forms.FileField | forms.ModelChoiceField)
+    verb = "请选择" if chooses else "请填写"
+    invalid = (
+        f"{label}格式应为 YYYY-MM-DD，如2026-12-05。"
+        if isinstance(field, forms.DateField)
+        else f"{label}格式不正确。"
+    )
+    defaults = {
+        "required": f"{verb}{label}。",
+        "invalid": invalid,
+        "invalid_choice": f"{label}：“%(value)s”不是可选的选项，请重新选择。",
+        "max_length": f"{label}不能超过%(limit_value)d个字。",
+    }
+    for key, message in defaults.items():
+        current = field.error_messages.get(key)
+        if key == "max_length" and current is None and getattr(field, "max_length", None):
+            field.error_messages[key] = message  # replaces the length validator's message
+        elif current is not None and _is_django_default(field, key, current):
+            field.error_messages[key] = message
+
+
+def _is_django_default(field: forms.Field, key: str, message: Any) -> bool:
+    """Whether `message` is the one Django's own field classes give (not ours, such as
+    DayField's, which already says what to type)."""
+    for cls in type(field).__mro__:
+        if not cls.__module__.startswith("django."):
+            continue
+        default = getattr(cls, "default_error_messages", {}).get(key)
+        if default is not None and str(default) == str(message):
+            return True
+    return False
