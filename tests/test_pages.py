@@ -51,8 +51,8 @@ def test_help_says_whom_to_call(client, request, reference_data, settings, fixtu
         client.force_login(request.getfixturevalue(fixture))
     html = client.get("/help/").content.decode()
     assert whom in html
-    for section in ("学校填报步骤", "省级管理员审核步骤", "数字的含义（口径）", "意向承接", "已通过"):
-        assert section in html
+    sections = ("学校填报步骤", "省级管理员审核步骤", "数字的含义（口径）", "意向承接", "已通过")
+    assert all(section in html for section in sections)
     settings.HELPDESK = "教育部职成司平台工作组 010-66000000"
     assert "请联系教育部职成司平台工作组 010-66000000。" in client.get("/help/").content.decode()
 

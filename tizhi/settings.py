@@ -271,5 +271,5 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "提质培优管理平
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # 帮助's line for provincial officials: whom at the ministry to call (name and number), e.g.
-# "教育部职业教育与成人教育司 平台工作组 010-xxxxxxxx". Blank: the page points to the ministry's notice.
+# "教育部职成司平台工作组 010-xxxxxxxx". Blank: the page points to the ministry's notice.
 HELPDESK = os.environ.get("HELPDESK", "").strip()

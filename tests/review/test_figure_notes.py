@@ -30,7 +30,7 @@ def pages(shanxi, open_round, province_admin):
         ("province", "/province/queue/", "已等待：自送审时间起的天数"),
         ("province", "/province/schools/{code}/", "意向承接：本校已提交的全部承接任务"),
         ("province", "/province/changes/", "省厅同意前，各汇总表的已通过仍按变更前的数据统计"),
-        ("province", "/province/reporting/{year}/", "应填报单位：本省在该行动计划中有已通过承接任务"),
+        ("province", "/province/reporting/{year}/", "应填报单位：本省在该行动计划中有已通过"),
         ("ministry", "/ministry/reporting/{year}/", "已提交：交过本年度绩效的单位"),
         ("school", "/school/commitments/", "“汇总”为各来源之和"),
     ],
