@@ -541,16 +541,16 @@ def by_item(request: PortalRequest) -> HttpResponse:
     back = f"{reverse('review:by_item')}?item={chosen.code}"
     comment = request.POST.get("comment", "").strip()  # cleaned on the way in (middleware)
     selected = {pk for raw in request.POST.getlist("rows") if (pk := parse_id(raw)) is not None}
-    status, error = 200, None
+    status, error, error_field = 200, None, None
     if request.method == "POST":
         verb = request.POST.get("action", "")
         try:
             if verb not in {"approve", "return"}:
                 raise InvalidInput("未知的操作。")
             if not selected:
-                raise InvalidInput("请勾选要审核的学校。")
+                raise InvalidInput("请勾选要审核的学校。", "rows")
             if verb == "return" and not comment:
-                raise InvalidInput("批量退回修改须填写修改意见。")
+                raise InvalidInput("批量退回修改须填写修改意见。", "comment")
             # Only ticked rows of this item in this province's round count.
             own = Commitment.objects.filter(
                 pk__in=selected, declaration__round=round_, item=chosen
@@ -576,7 +576,7 @@ def by_item(request: PortalRequest) -> HttpResponse:
                 ip=client_ip(request),
             )
         except TransitionError as exc:
-            status, error = exc.status, exc.message
+            status, error, error_field = exc.status, exc.message, exc.field
         else:
             label = "通过" if verb == "approve" else "退回修改"
             messages.success(request, f"已{label}{len(done)}所学校的{chosen.code}。")
@@ -601,6 +601,7 @@ def by_item(request: PortalRequest) -> HttpResponse:
             "selected": selected,
             "comment": comment,
             "error": error,
+            "error_field": error_field,
         }
     )
     return render(request, "review/by_item.html", context, status=status)
