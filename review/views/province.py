@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from review.exports import province_workbook_response
 from review.figures.province import (
+    QUEUE_SORTS,
     SORTS,
     funding_totals,
     item_counts,
@@ -482,7 +483,9 @@ def queue(request: PortalRequest) -> HttpResponse:
     city = city if city in cities else ""
     kind = kind if kind in SchoolKind.values else ""
     query = search_text(request)
-    rows = review_queue(province.code, city=city, kind=kind, query=query)
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in QUEUE_SORTS else "waiting"
+    rows = review_queue(province.code, city=city, kind=kind, query=query, sort=sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     listed = [
@@ -508,6 +511,8 @@ def queue(request: PortalRequest) -> HttpResponse:
             "city": city,
             "kind": kind,
             "query": query,
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _o) in QUEUE_SORTS.items()],
             "filtered": bool(city or kind or query),
         },
     )
