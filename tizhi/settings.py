@@ -273,3 +273,13 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # 帮助's line for provincial officials: whom at the ministry to call (name and number), e.g.
 # "教育部职成司平台工作组 010-xxxxxxxx". Blank: the page points to the ministry's notice.
 HELPDESK = os.environ.get("HELPDESK", "").strip()
+
+# School imports (schools/imports.py): what one file may hold. Past a cap the file is refused
+# with a message saying the cap, before it costs more memory or time (README: Imports).
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 20_000)
+IMPORT_MAX_COLUMNS = 20
+IMPORT_MAX_ERRORS = 200
+IMPORT_MAX_ARCHIVE_ENTRIES = 200
+IMPORT_MAX_INFLATED_BYTES = 60 * 1024 * 1024
+IMPORT_MAX_COMPRESSION_RATIO = 100

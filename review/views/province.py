@@ -391,6 +391,7 @@ def import_accounts(request: PortalRequest) -> HttpResponse:
     province = _province(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
+    omitted = 0
     if request.method == "POST":
         if form.is_valid():
             upload = form.cleaned_data["file"]
@@ -399,7 +400,7 @@ def import_accounts(request: PortalRequest) -> HttpResponse:
                     upload, upload.name, province, by=request.user, ip=client_ip(request)
                 )
             except SchoolImportError as exc:
-                errors = exc.errors
+                errors, omitted = exc.errors, exc.omitted
             else:
                 messages.success(
                     request,
@@ -411,7 +412,13 @@ def import_accounts(request: PortalRequest) -> HttpResponse:
         return render(
             request,
             "review/accounts_import.html",
-            {"province": province, "import_form": form, "errors": errors},
+            {
+                "province": province,
+                "import_form": form,
+                "errors": errors,
+                "omitted": omitted,
+                "total": len(errors) + omitted,
+            },
             status=400,
         )
     return render(
