@@ -12,7 +12,6 @@ whatever the file claims.
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,6 +28,7 @@ from schools.models import (
     SchoolRow,
     User,
 )
+from tizhi.lib.archives import ArchiveLimits, open_archive, within
 from tizhi.lib.text import OtherScriptDigits, clean_digits, clean_text
 
 COLUMNS = {"学校标识码": "code", "学校名称": "name", "学校类型": "kind", "所在地市": "city"}
@@ -89,20 +89,16 @@ def _capped(rows: Iterable[Iterable[Any]]) -> list[list[Any]]:
 
 
 def _check_archive(data: bytes) -> None:
-    """Refuse a zip bomb before anything inflates it: too many entries, too much inflated
-    data, or a compression ratio no real workbook has. The sizes come from the archive's
-    directory; zipfile never inflates an entry beyond its declared size."""
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise SchoolImportError([UNREADABLE]) from exc
-    inflated = sum(entry.file_size for entry in entries)
-    packed = sum(entry.compress_size for entry in entries) or 1
-    if (
-        len(entries) > _limit("IMPORT_MAX_ARCHIVE_ENTRIES")
-        or inflated > _limit("IMPORT_MAX_INFLATED_BYTES")
-        or inflated / packed > _limit("IMPORT_MAX_COMPRESSION_RATIO")
-    ):
+    """Refuse a zip bomb before anything inflates it (tizhi/lib/archives.py)."""
+    archive = open_archive(io.BytesIO(data))
+    if archive is None:
+        raise SchoolImportError([UNREADABLE])
+    limits = ArchiveLimits(
+        entries=_limit("IMPORT_MAX_ARCHIVE_ENTRIES"),
+        inflated=_limit("IMPORT_MAX_INFLATED_BYTES"),
+        ratio=_limit("IMPORT_MAX_COMPRESSION_RATIO"),
+    )
+    if not within(archive, limits):
         raise SchoolImportError(
             [
                 "无法读取文件：文件解压后过大或结构异常（可能含有大量空行或格式）。"
