@@ -60,7 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before anything reads the request: control characters out of every GET and POST value.
+    # Before anything reads the request: a body over REQUEST_MAX_BYTES is refused unread (413),
+    # then control characters go out of every GET and POST value.
+    "tizhi.middleware.RequestSizeMiddleware",
     "tizhi.middleware.CleanInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -283,3 +285,7 @@ IMPORT_MAX_ERRORS = 200
 IMPORT_MAX_ARCHIVE_ENTRIES = 200
 IMPORT_MAX_INFLATED_BYTES = 60 * 1024 * 1024
 IMPORT_MAX_COMPRESSION_RATIO = 100
+
+# The largest request body the app reads: the 20 MB upload and the form around it. Larger ones
+# get 413 before their body is read (tizhi.middleware.RequestSizeMiddleware).
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 25 * 1024 * 1024)
