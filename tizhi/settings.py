@@ -142,6 +142,12 @@ if envbool("BEHIND_TLS_PROXY"):
 # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted; 0 means
 # REMOTE_ADDR is the client (see tizhi.lib.http.client_ip).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# The addresses (or networks) the proxies reach the app from. X-Forwarded-For is read only on a
+# request whose REMOTE_ADDR is one of them: a client that reaches gunicorn directly cannot choose
+# its address (and so dodge the lockout) by sending the header. Set it to the proxy's address.
+TRUSTED_PROXIES = envlist(
+    "TRUSTED_PROXIES", "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
 CSRF_FAILURE_VIEW = "tizhi.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
