@@ -18,6 +18,7 @@ from openpyxl.cell.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AMOUNT_FORMAT = "#,##0.00"
@@ -125,7 +126,7 @@ def set_print(ws: Any, widths: Sequence[float], repeat: tuple[int, int] | None) 
     and the header) at the top of every page, grid lines, page numbers in the footer.
 
     Works on write-only sheets too: none of this needs the rows."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if sum(widths) > PORTRAIT_UNITS else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
