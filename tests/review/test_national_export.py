@@ -50,7 +50,7 @@ def test_export_job_runs_and_offers_the_file(client, nation):
     assert rows[0][0].startswith("全国承接明细（")
     assert rows[1][0].startswith("口径：已提交的全部承接任务") and "范围：全国" in rows[1][0]
     assert "导出日期：" in rows[1][0]
-    assert list(rows[2]) == DETAIL_HEADERS and ws.print_title_rows == "1:3"
+    assert list(rows[2]) == DETAIL_HEADERS and ws.print_title_rows == "$1:$3"
     body = rows[3:]
     assert len(body) == 9  # 8 school rows of 4 submitted schools and the province's item 5
     returned = next(r for r in body if r[1] == nation["hn_returned"].code and r[6] == "3.2")

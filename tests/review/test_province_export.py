@@ -57,10 +57,10 @@ def test_three_sheets_with_heading_and_frozen_headers(workbook):
     for ws, title in zip(workbook.worksheets, titles, strict=True):
         assert ws["A1"].value.startswith(title)
         assert ws["A2"].value.startswith("口径：") and "导出日期：" in ws["A2"].value
-        assert ws.freeze_panes == "A4" and ws.print_title_rows == "1:3"
+        assert ws.freeze_panes == "A4" and ws.print_title_rows == "$1:$3"
         assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
         assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == "9"
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
         assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
     # The 口径 is the province home page's.
     assert workbook["按学校汇总"]["A2"].value.startswith(

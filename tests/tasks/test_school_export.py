@@ -73,7 +73,7 @@ def test_export_holds_contacts_summaries_rows_and_reviews(client, school_user, s
     assert ws["A2"].value.startswith("口径：本单位勾选承接的任务（项目）及省厅审核情况")
     assert "导出日期：" in ws["A2"].value
     header = find_row(ws, "序号")[0].row
-    assert ws.print_title_rows == f"{header}:{header}"
+    assert ws.print_title_rows == f"${header}:${header}"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.oddHeader.center.text == ws["A1"].value  # the title on every page after the first
     assert find_row(ws, "平台管理联系人")[1].value == "张老师"
