@@ -417,6 +417,9 @@ def province_workbook_response(round_: Round, today: date) -> FileResponse:
 # -- publishable tables -----------------------------------------------------------------------
 
 
+ONE_PAGE_LINES = 40
+
+
 def published_table_response(
     title: str,
     subtitle: str,
@@ -429,7 +432,8 @@ def published_table_response(
 ) -> HttpResponse:
     """One of the tables the ministry publishes, laid out to print: a title over the table,
     the basis and date beneath it, bordered cells, a 合计 line (and a `note` line under it,
-    such as 其中：省级承接), landscape, one page wide."""
+    such as 其中：省级承接), one page wide, and one page tall when it has no more than
+    ONE_PAGE_LINES lines."""
     workbook = Workbook()
     ws = workbook.active
     assert ws is not None
@@ -460,6 +464,9 @@ def published_table_response(
                 cell.font = Font(bold=True)
         ws.row_dimensions[offset].height = fitted_height(values, widths)
     ws.freeze_panes = "A4"
+    if len(lines) <= ONE_PAGE_LINES:
+        # As published: the table of the provinces (34 lines) on one sheet of paper.
+        ws.page_setup.fitToHeight = 1
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
