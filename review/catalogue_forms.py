@@ -37,6 +37,11 @@ class WholeNumberField(forms.IntegerField):
 class EntryForm(NamedMessages, forms.ModelForm):  # type: ignore[type-arg]
     """The fields of one catalogue entry; the model's rules are checked with them."""
 
+    def _get_validation_exclusions(self) -> set[str]:
+        # Django's model checks (the constraints, with generic messages such as "具有 行动计划 和
+        # 序号 的 任务类别 已存在") give way to `problems` below, which has a message for each.
+        return {field.name for field in self.instance._meta.fields}
+
     def validate_unique(self) -> None:
         # The stored values as the page was opened ({} when adding): the rules that depend on
         # a change (a current plan unticked) compare against them.
