@@ -404,10 +404,7 @@ class Task(CatalogueEntry, models.Model):
             )
         )
         if used:
-            return (
-                f"重点任务{self.number}的子项{'、'.join(used)}已有单位承接填报，"
-                "不能删除该任务。"
-            )
+            return f"重点任务{self.number}的子项{'、'.join(used)}已有单位承接填报，不能删除该任务。"
         required = sorted(
             set(
                 Item.objects.filter(task=self, requirements__isnull=False).values_list(

@@ -68,7 +68,10 @@ def test_plan_page_shows_every_entry_with_a_link_to_change_it(client):
     assert html.count('class="task') == 56
     for code in ("1", "3.2", "49.2", "56"):
         entry = item(code)
-        assert f'href="{ROOT}items/{entry.pk}/edit/">修改<span class="visually-hidden">子项{code}' in html
+        assert (
+            f'href="{ROOT}items/{entry.pk}/edit/">修改<span class="visually-hidden">子项{code}'
+            in html
+        )
     # The long task text sits in a column kept wide enough to read (site.css).
     assert 'class="col-text"' in html
 
