@@ -34,7 +34,7 @@ class WholeNumberField(forms.IntegerField):
         return super().to_python(digits(value))
 
 
-class EntryForm(NamedMessages, forms.ModelForm):  # type: ignore[type-arg]
+class EntryForm(NamedMessages, forms.ModelForm):
     """The fields of one catalogue entry; the model's rules are checked with them."""
 
     def _get_validation_exclusions(self) -> set[str]:

@@ -162,13 +162,14 @@ def plan_edit(request: PortalRequest, pk: int) -> HttpResponse:
 @ministry_required
 @require_POST
 def plan_delete(request: PortalRequest, pk: int) -> HttpResponse:
-    entry = get_object_or_404(Plan.objects.annotate(item_count=Count("tasks__items")), pk=pk)
+    entry = get_object_or_404(Plan, pk=pk)
+    items = Item.objects.filter(task__plan=entry).count()
     return _remove(
         request,
         entry,
         title="删除行动计划",
         summary=f"将删除行动计划“{entry.name}”及其全部类别、重点任务和子项"
-        f"（共{entry.item_count}个子项），不能恢复。",
+        f"（共{items}个子项），不能恢复。",
         details=[],
         back=reverse("catalogue:plan_edit", args=[pk]),
         done=f"已删除行动计划：{entry.name}。",
