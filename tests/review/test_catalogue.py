@@ -363,3 +363,29 @@ def test_a_taken_number_is_named_in_words(client):
     html = response.content.decode()
     assert "本计划已有序号为1的类别：" in html and 'value="另一个类别"' in html
     assert "已存在" not in html
+
+
+def test_control_characters_never_reach_the_catalogue(client):
+    task = Task.objects.get(plan_id=1, number=10)
+    response = client.post(
+        f"{ROOT}tasks/{task.pk}/edit/",
+        {
+            "category": str(task.category_id),
+            "number": "１０",
+            "text": "第一行\u2028第二行\x00\ufffe",
+            "departments": "教育部\n各地\t有关部门\x07",
+            "on_platform": "on",
+        },
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.number, task.text, task.departments) == (
+        10,
+        "第一行\n第二行",
+        "教育部 各地 有关部门",
+    )
+
+
+def test_malformed_ids_are_404(client):
+    for path in [f"plans/{'9' * 20}/", f"items/{'9' * 5000}/edit/", "items/²/edit/"]:
+        assert client.get(ROOT + path).status_code == 404, path[:20]
