@@ -22,8 +22,6 @@ from tasks.transitions import TransitionError
 from tizhi.lib.confirm import ask, confirmed
 from tizhi.lib.http import client_ip
 
-INDEX = "目录维护"
-
 
 def _plan_url(plan_id: int, anchor: str = "") -> str:
     url = reverse("catalogue:plan", args=[plan_id])
