@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from review.catalogue_admin import catalogue_site
 from tizhi import views
 
 urlpatterns = [
@@ -11,8 +10,8 @@ urlpatterns = [
     path("", include("schools.urls")),
     path("", include("tasks.urls")),
     path("", include("review.urls")),
-    # The ministry's catalogue maintenance (Django's admin, limited to the catalogue).
-    path("ministry/catalogue/", catalogue_site.urls),
+    # 目录维护: the ministry's own pages for the catalogue (Django admin is for operators).
+    path("ministry/catalogue/", include("review.catalogue_urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]
