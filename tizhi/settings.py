@@ -121,7 +121,9 @@ AUTHENTICATION_BACKENDS = [
     # django-axes first, so a locked username/address pair is refused before the password
     # is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # One password check for every account, active or not (schools/backends.py); the sign-in
+    # forms refuse inactive accounts, and their sessions end with them.
+    "schools.backends.SignInBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -304,3 +304,38 @@ def test_rotating_forwarded_for_does_not_dodge_the_lockout(client, school_user, 
         ).status_code
         == 302
     )
+
+
+@pytest.mark.parametrize(
+    ("who", "password"),
+    [
+        ("active", "Wrong1234"),
+        ("inactive", "Wrong1234"),
+        ("inactive", PASSWORD),
+        ("nobody", "Wrong1234"),
+    ],
+)
+def test_every_failed_sign_in_costs_one_password_hash(client, school_user, who, password):
+    """No account state shows in the time a failure takes: one hash whether the account is
+    active, deactivated or missing (counted, not timed)."""
+    from unittest import mock
+
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    username = "0000000000" if who == "nobody" else school_user.username
+    if who == "inactive":
+        school_user.is_active = False
+        school_user.save()
+    page = client.get("/login/school/")
+    key, answer = captcha_answer(page.content.decode())
+    with mock.patch.object(
+        MD5PasswordHasher, "encode", autospec=True, side_effect=MD5PasswordHasher.encode
+    ) as hashing:
+        response = client.post(
+            "/login/school/",
+            {"username": username, "password": password, "captcha_0": key, "captcha_1": answer},
+        )
+    assert response.status_code == 400
+    assert hashing.call_count == 1
+    told = "该账号已停用" in response.content.decode()
+    assert told == (who == "inactive" and password == PASSWORD)
