@@ -48,3 +48,39 @@ def test_operator_goes_to_admin(client, django_user_model):
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/tasks/item/").status_code == 200
     assert client.get("/admin/schools/school/").status_code == 200
+
+
+def _admin_sign_in(client, username, password, *, captcha=None):
+    from tests.conftest import captcha_answer
+
+    page = client.get("/admin/login/")
+    assert page.status_code == 200
+    key, answer = captcha_answer(page.content.decode())
+    return client.post(
+        "/admin/login/",
+        {
+            "username": username,
+            "password": password,
+            "captcha_0": key,
+            "captcha_1": answer if captcha is None else captcha,
+            "next": "/admin/",
+        },
+    )
+
+
+def test_django_admin_sign_in_asks_for_the_captcha_and_locks_out(client, django_user_model):
+    from axes.models import AccessAttempt
+
+    django_user_model.objects.create_superuser(username="ops", password="Ops-Pass-2026")
+    page = client.get("/admin/login/").content.decode()
+    assert 'name="captcha_1"' in page and "验证码" in page
+    wrong_captcha = _admin_sign_in(client, "ops", "Ops-Pass-2026", captcha="zzzz")
+    assert wrong_captcha.status_code == 200 and "验证码错误" in wrong_captcha.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert not AccessAttempt.objects.exists()  # a mistyped captcha is not a guessed password
+    statuses = [_admin_sign_in(client, "ops", "wrong").status_code for _ in range(5)]
+    assert statuses[-1] == 429, statuses
+    assert _admin_sign_in(client, "ops", "Ops-Pass-2026").status_code == 429
+    assert "_auth_user_id" not in client.session
+    AccessAttempt.objects.all().delete()
+    assert _admin_sign_in(client, "ops", "Ops-Pass-2026").status_code == 302
