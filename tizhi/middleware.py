@@ -79,3 +79,26 @@ class RequestSizeMiddleware:
             # every response), so the unread body is dropped with it.
             return HttpResponse(page, status=413)
         return self.get_response(request)
+
+
+class PrivacyHeadersMiddleware:
+    """Permissions-Policy on every response; `Cache-Control: no-store` (and the rest of
+    Django's never-cache headers) on every page a signed-in user sees and on every download,
+    so a shared computer's cache or a proxy keeps no copy of a school's figures."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils.cache import add_never_cache_headers
+
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        download = response.has_header("Content-Disposition")
+        if signed_in or download:
+            add_never_cache_headers(response)
+        return response
+
