@@ -15,8 +15,10 @@
   }
 
   function show(cents) {
-    var text = (cents / 100).toFixed(2);
-    return text.replace(/\.?0+$/, "");
+    // As the server's amount filter shows them: thousands grouped, no trailing zeros.
+    var parts = (cents / 100).toFixed(2).replace(/\.?0+$/, "").split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return parts.join(".");
   }
 
   function update(form) {
