@@ -49,7 +49,9 @@ def school(reference_data):
 
 def submitted(school_user, amounts: dict[str, str] | None = None) -> Declaration:
     """The school's declaration, submitted through the form as its browser would post it."""
-    declaration = Declaration.for_school(school_user.school, school_user.school.province.rounds.get())
+    declaration = Declaration.for_school(
+        school_user.school, school_user.school.province.rounds.get()
+    )
     client = Client()
     client.force_login(school_user)
     rows = {code: full_fields(code, **(amounts or {})) for code in ("1", "3.2")}
@@ -206,7 +208,9 @@ def test_phone_menu_header_and_row_cards(live_server, browser, school, javascrip
     text_box = text.bounding_box()
     assert text_box is not None and text_box["width"] > 200
     page.get_by_label("1 是否承接", exact=True).check()
-    for source, value in zip(["学校自筹", "行业企业投入", "举办方投入", "地市县投入"], "1234"):
+    for source, value in zip(
+        ["学校自筹", "行业企业投入", "举办方投入", "地市县投入"], "1234", strict=True
+    ):
         field = page.get_by_label(f"1 {source}", exact=True)
         field_box = field.bounding_box()
         assert field_box is not None and field_box["width"] > 80
