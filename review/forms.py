@@ -428,6 +428,12 @@ class ReportingYearForm(NamedMessages, forms.Form):
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The 年度 range beside its input, per plan, from the rule ReportingYear.open applies.
+        ranges = "；".join(f"{plan.name}：{plan.reporting_range}" for plan in Plan.objects.all())
+        self.fields["year"].help_text = f"可开放的年度（从承接的第二年起）——{ranges}。"
+
 
 class AuditFilterForm(forms.Form):
     """操作记录's filters, read from the query string; every value is checked before it

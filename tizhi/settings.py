@@ -269,3 +269,7 @@ EMAIL_BACKEND = (
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "提质培优管理平台 <noreply@localhost>")
 # The address mails link to, e.g. https://tizhi.example.edu.cn (no trailing slash).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# 帮助's line for provincial officials: whom at the ministry to call (name and number), e.g.
+# "教育部职成司平台工作组 010-xxxxxxxx". Blank: the page points to the ministry's notice.
+HELPDESK = os.environ.get("HELPDESK", "").strip()

@@ -7,6 +7,7 @@ from tizhi import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("help/", views.help_page, name="help"),
     path("", include("schools.urls")),
     path("", include("tasks.urls")),
     path("", include("review.urls")),

@@ -60,6 +60,18 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def reportable_years(self) -> range:
+        """The years a 年度绩效 can be opened for: from the plan's second year (the first is
+        the year of undertaking) to the year after its last."""
+        return range(self.start_year + 1, self.end_year + 2)
+
+    @property
+    def reporting_range(self) -> str:
+        """The same range as the page shows it beside the 年度 input."""
+        years = self.reportable_years
+        return f"{years[0]}至{years[-1]}"
+
     def retire_other_current(self, *, by: Any, ip: str | None = None) -> None:
         """Making this plan current retires the plan that was, on record; call it in the
         transaction that saves this one (only one plan can be current)."""

@@ -134,9 +134,9 @@ class ReportingYear(models.Model):
         last; the deadline defaults to the plan's report day."""
         if by.role != Role.MINISTRY:
             raise NotAllowed("只有教育部可以开放年度绩效填报。")
-        if not plan.start_year < year <= plan.end_year + 1:
+        if year not in plan.reportable_years:
             raise InvalidInput(
-                f"年度应在{plan.start_year + 1}至{plan.end_year + 1}之间（从承接的第二年起）。",
+                f"年度应在{plan.reporting_range}之间（从承接的第二年起）。",
                 "year",
             )
         if deadline is None:

@@ -15,6 +15,7 @@ from schools.models import Province
 from tasks.choices import Grade, ReportStatus
 from tasks.models import (
     Declaration,
+    Plan,
     ProvinceDeadline,
     ProvinceSummaryReport,
     ReportingYear,
@@ -232,6 +233,10 @@ def test_province_reporting_pages_refuse_other_roles(data, role):
 
 def test_ministry_opens_a_year_with_the_plans_default_deadline(reference_data):
     client = client_for(MinistryUserFactory())
+    # The 年度 range is shown beside its input, per plan, before anything is typed.
+    page = client.get("/ministry/reporting/").content.decode()
+    plan = Plan.objects.get(pk=1)
+    assert f"{plan.name}：2021至2024" in page
     response = client.post("/ministry/reporting/", {"plan": 1, "year": "2023"})
     assert response.status_code == 302
     assert ReportingYear.objects.get(year=2023).deadline == date(2023, 12, 31)
