@@ -60,7 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before anything reads the request: control characters out of every GET and POST value.
+    # Before anything reads the request: a body over REQUEST_MAX_BYTES is refused unread (413),
+    # then control characters go out of every GET and POST value.
+    "tizhi.middleware.RequestSizeMiddleware",
     "tizhi.middleware.CleanInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -140,6 +142,12 @@ if envbool("BEHIND_TLS_PROXY"):
 # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted; 0 means
 # REMOTE_ADDR is the client (see tizhi.lib.http.client_ip).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# The addresses (or networks) the proxies reach the app from. X-Forwarded-For is read only on a
+# request whose REMOTE_ADDR is one of them: a client that reaches gunicorn directly cannot choose
+# its address (and so dodge the lockout) by sending the header. Set it to the proxy's address.
+TRUSTED_PROXIES = envlist(
+    "TRUSTED_PROXIES", "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
 CSRF_FAILURE_VIEW = "tizhi.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -273,3 +281,17 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # 帮助's line for provincial officials: whom at the ministry to call (name and number), e.g.
 # "教育部职成司平台工作组 010-xxxxxxxx". Blank: the page points to the ministry's notice.
 HELPDESK = os.environ.get("HELPDESK", "").strip()
+
+# School imports (schools/imports.py): what one file may hold. Past a cap the file is refused
+# with a message saying the cap, before it costs more memory or time (README: Imports).
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 20_000)
+IMPORT_MAX_COLUMNS = 20
+IMPORT_MAX_ERRORS = 200
+IMPORT_MAX_ARCHIVE_ENTRIES = 200
+IMPORT_MAX_INFLATED_BYTES = 60 * 1024 * 1024
+IMPORT_MAX_COMPRESSION_RATIO = 100
+
+# The largest request body the app reads: the 20 MB upload and the form around it. Larger ones
+# get 413 before their body is read (tizhi.middleware.RequestSizeMiddleware).
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 25 * 1024 * 1024)
