@@ -18,7 +18,7 @@ from tasks.files import display_name
 from tasks.models import Commitment, Contacts, Declaration, Item, RowValues, UnitReport
 from tasks.models.declarations import Comparison
 from tasks.models.reporting import NARRATIVE_MAX, SPENT_FIELDS, RowFigures
-from tasks.templatetags.tasks_extras import amount
+from tasks.templatetags.tasks_extras import plain_amount
 from tasks.transitions import COMMENT_MAX, MAX_AMOUNT, MAX_QUANTITY, InvalidInput
 from tizhi.lib.forms import DayField, MultiLineField, NamedMessages, digits
 from tizhi.lib.text import clean_text, parse_id
@@ -39,7 +39,7 @@ def _decimal(value: Any) -> Decimal | None:
 def _display(values: RowValues) -> dict[str, Any]:
     """Stored values as the user typed them: 1 rather than 1.00."""
     return {
-        name: amount(value) if isinstance(value, Decimal) else value
+        name: plain_amount(value) if isinstance(value, Decimal) else value
         for name, value in asdict(values).items()
     }
 
@@ -702,7 +702,7 @@ class ReportForm(RowTable[ReportRowForm]):
 
 def _display_figures(figures: RowFigures) -> dict[str, Any]:
     return {
-        name: amount(value) if isinstance(value, Decimal) else value
+        name: plain_amount(value) if isinstance(value, Decimal) else value
         for name, value in asdict(figures).items()
     }
 

@@ -15,8 +15,10 @@
   }
 
   function show(cents) {
-    var text = (cents / 100).toFixed(2);
-    return text.replace(/\.?0+$/, "");
+    // As the server's amount filter shows them: thousands grouped, no trailing zeros.
+    var parts = (cents / 100).toFixed(2).replace(/\.?0+$/, "").split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return parts.join(".");
   }
 
   function update(form) {
@@ -54,8 +56,33 @@
     });
   }
 
+  // Keyboard users tab through the ticked rows only: an unticked row's inputs leave the tab
+  // order (still reachable by pointer) and come back when its box is ticked. Without this
+  // script every input stays in the tab order, as before.
+  function skipUnticked(form) {
+    form.querySelectorAll("tr[data-row]").forEach(function (row) {
+      var tick = row.querySelector("input[data-undertaken]");
+      if (!tick) {
+        return;
+      }
+      row.querySelectorAll("input[type=text], select, textarea").forEach(function (input) {
+        if (tick.checked) {
+          input.removeAttribute("tabindex");
+        } else {
+          input.setAttribute("tabindex", "-1");
+        }
+      });
+    });
+  }
+
   document.querySelectorAll("form[data-commitment-form]").forEach(function (form) {
+    skipUnticked(form);
     form.addEventListener("input", function () { update(form); });
-    form.addEventListener("change", function () { update(form); });
+    form.addEventListener("change", function (event) {
+      update(form);
+      if (event.target.hasAttribute("data-undertaken")) {
+        skipUnticked(form);
+      }
+    });
   });
 })();

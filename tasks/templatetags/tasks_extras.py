@@ -9,8 +9,9 @@ register = template.Library()
 
 
 @register.filter
-def amount(value: Any) -> str:
-    """万元 as the manual shows them: 17, 1.5, 0.25 (no trailing zeros); blank for None."""
+def plain_amount(value: Any) -> str:
+    """万元 as typed into an input: 17, 1.5, 0.25 (no trailing zeros, no separators); blank for
+    None. Inputs carry this form so that what the server reads back is what it wrote."""
     if value is None or value == "":
         return ""
     if not isinstance(value, Decimal):
@@ -20,6 +21,18 @@ def amount(value: Any) -> str:
             return str(value)
     text = f"{value.quantize(Decimal('0.01')):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def amount(value: Any) -> str:
+    """万元 as pages show them: thousands grouped, no trailing zeros (4,723,742.32; 1,200; 0.5);
+    blank for None. Never put this in an <input>: use plain_amount."""
+    text = plain_amount(value)
+    if not text or not text.lstrip("-")[:1].isdigit():
+        return text
+    sign = "-" if text.startswith("-") else ""
+    whole, dot, fraction = text.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}{dot}{fraction}"
 
 
 @register.filter

@@ -66,3 +66,22 @@ def sign_in(page, live_server, username: str, password: str, entry: str = "学�
     key = page.locator('input[name="captcha_0"]').get_attribute("value")
     page.get_by_label("验证码").fill(CaptchaStore.objects.get(hashkey=key).response)
     page.get_by_role("button", name="登录").click()
+
+
+def sign_in_by_cookie(context, live_server, user):
+    """Sign `user` in without the login page: a session made by Django's test client, handed
+    to the browser as its cookie."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
