@@ -101,4 +101,3 @@ class PrivacyHeadersMiddleware:
         if signed_in or download:
             add_never_cache_headers(response)
         return response
-
