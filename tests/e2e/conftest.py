@@ -66,3 +66,17 @@ def sign_in(page, live_server, username: str, password: str, entry: str = "学�
     key = page.locator('input[name="captcha_0"]').get_attribute("value")
     page.get_by_label("验证码").fill(CaptchaStore.objects.get(hashkey=key).response)
     page.get_by_role("button", name="登录").click()
+
+
+def sign_in_by_cookie(page, live_server, user) -> None:
+    """Sign `user` in without the form: Django's test client makes the session, the tab gets its
+    cookie (for tests about pages, not about signing in)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
