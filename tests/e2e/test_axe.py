@@ -299,7 +299,7 @@ CASES = [
         press("保存", fill={"平台管理联系人": "", "办公电话": "x", "手机号": "1"}),
     ),
     Case("school-password", "filling", "/account/password/"),
-    Case("school-password-errors", "filling", "/account/password/", press("提交"), 400),
+    Case("school-password-errors", "filling", "/account/password/", press("提交")),
     Case("school-notices", "returned", "/notices/"),
     Case("school-mail-settings", "returned", "/notices/settings/"),
     # The province.
