@@ -5,6 +5,7 @@ opened as the role it belongs to, in each state worth seeing: empty and filled l
 their errors shown, declarations submitted, returned, approved and closed, the confirmation pages
 the server shows, the error pages. axe-core is the copy vendored in tests/e2e/vendor."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,7 +45,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 # Off by default in axe (experimental), on here: visible text that is not part of a control's
 # accessible name breaks speech input ("click 审核").
-OPTIONS = {"resultTypes": ["violations"], "rules": {"label-content-name-mismatch": {"enabled": True}}}
+OPTIONS = {
+    "resultTypes": ["violations"],
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
 BLOCKING = {"critical", "serious"}
 
 
@@ -108,30 +112,19 @@ def build_world() -> SimpleNamespace:
         school__province=Province.objects.get(code="11"), school__name="北京无申报职业学院"
     )
 
-    # 年度绩效 2021: the approved school submitted, the returned one has a draft.
+    # 年度绩效 2021: the approved school submitted, the reviewing one was returned, the returned
+    # one has a draft.
     year = ReportingYear.objects.create(plan_id=1, year=2021, deadline=today + timedelta(days=10))
-    submitted_report = UnitReport.for_school(schools["approved"], year)
-    figures = {
-        c.pk: RowFigures(
-            progress=ReportProgress.IN_PROGRESS,
-            quantity=1 if c.item.has_quantity else None,
-            narrative="进展顺利",
-            spent_school_funds=Decimal(1),
-            spent_industry_funds=Decimal(1),
-            spent_sponsor_funds=Decimal(1),
-            spent_local_funds=Decimal(1),
-        )
-        for c in submitted_report.approved_commitments()
-    }
-    submitted_report.attach_annual_report(
-        by=schools["approved"].account, upload=SimpleUploadedFile("年度工作报告.pdf", PDF)
-    )
-    submitted_report.submit(
-        by=schools["approved"].account, rows=figures, version=submitted_report.version
+    for state in ("approved", "reviewing"):
+        submit_report(UnitReport.for_school(schools[state], year))
+    UnitReport.objects.get(school=schools["reviewing"]).return_for_changes(
+        by=sx_admin, comment="佐证材料不足"
     )
     UnitReport.for_school(schools["returned"], year).save_draft(
         by=schools["returned"].account, rows={}, version=0
     )
+    bj_admin = ProvinceAdminFactory(province=no_round.school.province, username="bj_axe")
+    first_time = SchoolUserFactory(school__province=sx.province, must_change_password=True)
 
     ministry = MinistryUserFactory(username="moe_axe")
     plan = Plan.objects.get(code="tzpy-2020")
@@ -155,6 +148,8 @@ def build_world() -> SimpleNamespace:
         users={
             "sx": sx_admin,
             "hn": hn_admin,
+            "bj": bj_admin,
+            "first_time": first_time,
             "moe": ministry,
             "closed": closed,
             "late": late,
@@ -170,6 +165,26 @@ def build_world() -> SimpleNamespace:
     )
 
 
+def submit_report(report: UnitReport) -> None:
+    """Every approved row reported, the annual report attached, submitted."""
+    user = report.school.account
+    report.attach_annual_report(by=user, upload=SimpleUploadedFile("年度工作报告.pdf", PDF))
+    figures = {
+        c.pk: RowFigures(
+            progress=ReportProgress.IN_PROGRESS,
+            quantity=1 if c.item.has_quantity else None,
+            narrative="进展顺利",
+            spent_school_funds=Decimal(1),
+            spent_industry_funds=Decimal(1),
+            spent_sponsor_funds=Decimal(1),
+            spent_local_funds=Decimal(1),
+        )
+        for c in report.approved_commitments()
+    }
+    report.refresh_from_db()
+    report.submit(by=user, rows=figures, version=report.version)
+
+
 # -- what a case does before axe looks --------------------------------------------------------
 
 
@@ -179,7 +194,9 @@ def without_validation(page: Page) -> None:
     page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
 
 
-def press(button: str, fill: dict[str, str] | None = None, check: tuple[str, ...] = ()):
+def press(
+    button: str | re.Pattern[str], fill: dict[str, str] | None = None, check: tuple[str, ...] = ()
+):
     """Fill fields by label, tick boxes, press the first button of that name."""
 
     def act(page: Page, world: SimpleNamespace) -> Response:
@@ -189,13 +206,13 @@ def press(button: str, fill: dict[str, str] | None = None, check: tuple[str, ...
         for label in check:
             page.get_by_label(label, exact=True).first.check()
         with page.expect_navigation() as navigation:
-            page.get_by_role("button", name=button, exact=True).first.click()
+            page.get_by_role("button", name=button, exact=isinstance(button, str)).first.click()
         return navigation.value
 
     return act
 
 
-def unconfirmed(button: str):
+def unconfirmed(button: str | re.Pattern[str]):
     """The server's own confirmation page (what a browser without JavaScript gets)."""
 
     def act(page: Page, world: SimpleNamespace) -> Response:
@@ -204,7 +221,7 @@ def unconfirmed(button: str):
             ".forEach(b => b.removeAttribute('data-confirm'))"
         )
         with page.expect_navigation() as navigation:
-            page.get_by_role("button", name=button, exact=True).first.click()
+            page.get_by_role("button", name=button, exact=isinstance(button, str)).first.click()
         return navigation.value
 
     return act
@@ -216,6 +233,28 @@ def wrong_captcha(page: Page, world: SimpleNamespace) -> Response:
     page.get_by_label("验证码").fill("XXXX")
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="登录").click()
+    return navigation.value
+
+
+def locked_out(page: Page, world: SimpleNamespace) -> Response:
+    """Five wrong passwords (with the right captcha) lock the account out."""
+    from captcha.models import CaptchaStore
+
+    for _ in range(5):
+        page.get_by_label("用户名").fill(world.users["filling"].username)
+        page.get_by_label("密码").fill("Wrong1234")
+        key = page.locator('input[name="captcha_0"]').get_attribute("value")
+        page.get_by_label("验证码").fill(CaptchaStore.objects.get(hashkey=key).response)
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="登录").click()
+    return navigation.value
+
+
+def csrf_expired(page: Page, world: SimpleNamespace) -> Response:
+    """A form sent after its CSRF cookie went (a browser that dropped it, a day-old tab)."""
+    page.context.clear_cookies(name="csrftoken")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="保存", exact=True).first.click()
     return navigation.value
 
 
@@ -242,6 +281,7 @@ CASES = [
     Case("login-wrong-captcha", None, "/login/school/", wrong_captcha, 400),
     Case("catalogue-signed-out", None, "/catalogue/"),
     Case("404", None, "/no-such-page/", status=404),
+    Case("login-locked-out", None, "/login/school/", locked_out, 429),
     # The school.
     Case("school-403", "filling", "/ministry/", status=403),
     Case("school-404", "filling", "/school/reporting/999999/", status=404),
@@ -290,6 +330,7 @@ CASES = [
         press("提交", fill={"1 学校自筹（本年实际）": "-5"}),
         400,
     ),
+    Case("school-report-returned", "reviewing", lambda w: f"/school/reporting/{w.year.pk}/"),
     Case("school-report-submitted", "approved", lambda w: f"/school/reporting/{w.year.pk}/"),
     Case("school-profile", "filling", "/school/profile/"),
     Case(
@@ -298,6 +339,8 @@ CASES = [
         "/school/profile/",
         press("保存", fill={"平台管理联系人": "", "办公电话": "x", "手机号": "1"}),
     ),
+    Case("school-profile-csrf-403", "filling", "/school/profile/", csrf_expired, 403),
+    Case("school-first-sign-in-password", "first_time", "/account/password/"),
     Case("school-password", "filling", "/account/password/"),
     Case("school-password-errors", "filling", "/account/password/", press("提交")),
     Case("school-notices", "returned", "/notices/"),
@@ -305,6 +348,9 @@ CASES = [
     # The province.
     Case("province-home", "sx", "/province/"),
     Case("province-home-closed", "hn", "/province/"),
+    Case("province-home-no-round", "bj", "/province/"),
+    Case("province-by-item-no-round", "bj", "/province/by-item/"),
+    Case("province-own-no-round", "bj", "/province/own/"),
     Case("province-round", "sx", "/province/round/"),
     Case(
         "province-round-errors",
@@ -316,6 +362,15 @@ CASES = [
     Case("province-requirement", "sx", "/province/round/required/"),
     Case("province-requirement-errors", "sx", "/province/round/required/", press("保存"), 400),
     Case("province-accounts", "sx", "/province/accounts/"),
+    Case(
+        "province-reset-password-confirm",
+        "sx",
+        "/province/accounts/",
+        unconfirmed(re.compile("重置密码$")),
+    ),
+    Case(
+        "province-reset-password-done", "sx", "/province/accounts/", press(re.compile("重置密码$"))
+    ),
     Case("province-add-school", "sx", "/province/accounts/add/"),
     Case("province-add-school-errors", "sx", "/province/accounts/add/", press("添加"), 400),
     Case("province-import", "sx", "/province/accounts/import/"),
@@ -331,10 +386,24 @@ CASES = [
         press("批量退回修改"),
         400,
     ),
-    Case("province-review-submitted", "sx", lambda w: f"/province/schools/{w.schools['submitted'].code}/"),
-    Case("province-review-returned", "sx", lambda w: f"/province/schools/{w.schools['returned'].code}/"),
-    Case("province-review-approved", "sx", lambda w: f"/province/schools/{w.schools['approved'].code}/"),
-    Case("province-review-change", "sx", lambda w: f"/province/schools/{w.schools['changed'].code}/"),
+    Case(
+        "province-review-submitted",
+        "sx",
+        lambda w: f"/province/schools/{w.schools['submitted'].code}/",
+    ),
+    Case(
+        "province-review-returned",
+        "sx",
+        lambda w: f"/province/schools/{w.schools['returned'].code}/",
+    ),
+    Case(
+        "province-review-approved",
+        "sx",
+        lambda w: f"/province/schools/{w.schools['approved'].code}/",
+    ),
+    Case(
+        "province-review-change", "sx", lambda w: f"/province/schools/{w.schools['changed'].code}/"
+    ),
     Case(
         "province-review-not-started",
         "sx",
@@ -367,7 +436,11 @@ CASES = [
         press("不同意"),
         400,
     ),
-    Case("province-extension-grant", "hn", lambda w: f"/province/extensions/grant/{w.schools['late'].code}/"),
+    Case(
+        "province-extension-grant",
+        "hn",
+        lambda w: f"/province/extensions/grant/{w.schools['late'].code}/",
+    ),
     Case("province-audit", "sx", "/province/audit/"),
     Case("province-reporting", "sx", "/province/reporting/"),
     Case("province-reporting-year", "sx", lambda w: f"/province/reporting/{w.year.pk}/"),
@@ -390,6 +463,18 @@ CASES = [
         lambda w: f"/province/reporting/{w.year.pk}/schools/{w.schools['approved'].code}/",
         press("评价"),
         400,
+    ),
+    Case(
+        "province-report-return-errors",
+        "sx",
+        lambda w: f"/province/reporting/{w.year.pk}/schools/{w.schools['approved'].code}/",
+        press("退回修改"),
+        400,
+    ),
+    Case(
+        "province-report-returned",
+        "sx",
+        lambda w: f"/province/reporting/{w.year.pk}/schools/{w.schools['reviewing'].code}/",
     ),
     Case(
         "province-report-draft",
@@ -417,9 +502,17 @@ CASES = [
     Case("ministry-province-own", "moe", "/ministry/provinces/14/own/"),
     Case("ministry-audit", "moe", "/ministry/audit/"),
     Case("ministry-admins", "moe", "/ministry/admins/"),
+    Case(
+        "ministry-admin-reset-confirm",
+        "moe",
+        "/ministry/admins/",
+        unconfirmed(re.compile("重置密码$")),
+    ),
+    Case("ministry-admin-reset-done", "moe", "/ministry/admins/", press(re.compile("重置密码$"))),
     Case("ministry-admin-new", "moe", "/ministry/admins/new/"),
     Case("ministry-admin-new-errors", "moe", "/ministry/admins/new/", press("新建"), 400),
     Case("ministry-reporting", "moe", "/ministry/reporting/"),
+    Case("ministry-reporting-errors", "moe", "/ministry/reporting/", press("开放"), 400),
     Case("ministry-reporting-year", "moe", lambda w: f"/ministry/reporting/{w.year.pk}/"),
     Case(
         "ministry-report",
