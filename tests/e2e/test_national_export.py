@@ -52,12 +52,15 @@ def test_export_on_the_queue_with_progress_page_and_download(
 
     if request.node.callspec.params["page"]:
         # static/js/poll.js fetches the page every 5 seconds and swaps in the new state.
-        expect(page.get_by_text("已完成，共 6 行。")).to_be_visible(timeout=15_000)
-        expect(page.get_by_role("status").filter(has_text="已完成")).to_have_count(2)
+        # The region is swapped in place, and a hidden live region reads the new status.
+        expect(page.locator("#export-job").get_by_text("已完成，共 6 行。")).to_be_visible(
+            timeout=15_000
+        )
+        expect(page.get_by_role("status").filter(has_text="已完成，共 6 行。")).to_have_count(2)
     else:
         page.get_by_role("link", name="刷新").click()
-        expect(page.get_by_text("已完成，共 6 行。")).to_be_visible()
     expect(page.get_by_role("link", name="刷新")).to_have_count(0)
+    expect(page.locator("#export-job").get_by_text("已完成，共 6 行。")).to_be_visible()
     with page.expect_download() as info:
         page.get_by_role("link", name="下载 Excel 文件").click()
     download = info.value
