@@ -20,7 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, Response
 
 from review.models import ExportJob, ExportStatus
-from schools.models import Province
+from schools.models import Province, School, User
 from tasks.choices import ReportProgress
 from tasks.models import (
     ChangeRequest,
@@ -55,12 +55,23 @@ BLOCKING = {"critical", "serious"}
 # -- the data ---------------------------------------------------------------------------------
 
 
+def make(factory: Any, **fields: Any) -> User:
+    """A user from a factory, typed as one (factory_boy's calls are not)."""
+    user: User = factory(**fields)
+    return user
+
+
+def school_of(user: User) -> School:
+    assert user.school is not None
+    return user.school
+
+
 def build_world() -> SimpleNamespace:
     """山西 (14): an open round with a school in each state, a change request, notices, a
     reporting year with a submitted and a draft report, export jobs in every state.
     河南 (41): a round that has ended, a school asking for more time. 北京 (11): no round."""
     sx = open_round_for("14")
-    sx_admin = ProvinceAdminFactory(province=sx.province, username="sx_axe")
+    sx_admin = make(ProvinceAdminFactory, province=sx.province, username="sx_axe")
     schools = {
         state: school_in_state(sx.province, sx, state, sx_admin, name=f"山西{label}职业学院")
         for state, label in [
@@ -92,24 +103,29 @@ def build_world() -> SimpleNamespace:
         end_date=today,
     )
     hn_round.items.set(hn_round.default_items())
-    hn_admin = ProvinceAdminFactory(province=hn_round.province, username="hn_axe")
-    closed = SchoolUserFactory(school__province=hn_round.province, school__name="河南截止职业学院")
-    Declaration.for_school(closed.school, hn_round).save_draft(
+    hn_admin = make(ProvinceAdminFactory, province=hn_round.province, username="hn_axe")
+    closed = make(
+        SchoolUserFactory, school__province=hn_round.province, school__name="河南截止职业学院"
+    )
+    Declaration.for_school(school_of(closed), hn_round).save_draft(
         by=closed, rows={item("1").pk: full_row(item("1"))}, contacts=None, version=0
     )
-    late = SchoolUserFactory(school__province=hn_round.province, school__name="河南延期职业学院")
-    Declaration.for_school(late.school, hn_round)
+    late = make(
+        SchoolUserFactory, school__province=hn_round.province, school__name="河南延期职业学院"
+    )
     Round.objects.filter(pk=hn_round.pk).update(end_date=today - timedelta(days=1))
     hn_round.refresh_from_db()
     extension = Extension.request(
         hn_round,
-        late.school,
+        school_of(late),
         by=late,
         reason="校园网络改造，数据需重新整理",
         wanted_until=today + timedelta(days=5),
     )
-    no_round = SchoolUserFactory(
-        school__province=Province.objects.get(code="11"), school__name="北京无申报职业学院"
+    no_round = make(
+        SchoolUserFactory,
+        school__province=Province.objects.get(code="11"),
+        school__name="北京无申报职业学院",
     )
 
     # 年度绩效 2021: the approved school submitted, the reviewing one was returned, the returned
@@ -123,10 +139,10 @@ def build_world() -> SimpleNamespace:
     UnitReport.for_school(schools["returned"], year).save_draft(
         by=schools["returned"].account, rows={}, version=0
     )
-    bj_admin = ProvinceAdminFactory(province=no_round.school.province, username="bj_axe")
-    first_time = SchoolUserFactory(school__province=sx.province, must_change_password=True)
+    bj_admin = make(ProvinceAdminFactory, province=school_of(no_round).province, username="bj_axe")
+    first_time = make(SchoolUserFactory, school__province=sx.province, must_change_password=True)
 
-    ministry = MinistryUserFactory(username="moe_axe")
+    ministry = make(MinistryUserFactory, username="moe_axe")
     plan = Plan.objects.get(code="tzpy-2020")
     now = timezone.now()
     jobs = {
@@ -157,7 +173,7 @@ def build_world() -> SimpleNamespace:
             "changed": changed.account,
             **{state: school.account for state, school in schools.items()},
         },
-        schools={**schools, "changed": changed, "late": late.school},
+        schools={**schools, "changed": changed, "late": school_of(late)},
         change=change,
         extension=extension,
         year=year,
