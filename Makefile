@@ -34,11 +34,18 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Installs Debian's chromium (needs root or sudo) and runs only the browser tests.
+# LibreOffice prints the workbooks in tests/review/test_workbooks_print.py: Carlito has Excel's
+# Calibri metrics, so columns print as wide as in Excel; WenQuanYi draws the Chinese text.
+PRINT_PACKAGES := libreoffice-calc-nogui poppler-utils fonts-crosextra-carlito fonts-wqy-microhei
+
+# Installs Debian's chromium and LibreOffice (needs root or sudo) and runs only the browser and
+# print tests.
 e2e: $(VENV)/.installed-test
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium && command -v soffice && command -v pdftotext \
+		&& fc-list | grep -qi carlito; } >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			chromium $(PRINT_PACKAGES); }
 	TIZHI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 $(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python

@@ -12,7 +12,6 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpResponse
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from review.figures.national import Filters, counted
 from review.figures.province import schools_with_progress
@@ -21,16 +20,20 @@ from schools.models import Province
 from tasks.choices import FUND_FIELDS, FUND_NAMES, ReviewStatus, SchoolStatus
 from tasks.models import Commitment, Declaration, Item, Round
 from tasks.models.declarations import approved_condition
-from tasks.transitions import beijing_time
+from tasks.transitions import beijing_time, beijing_today
 from tizhi.lib.xlsx import (
     AMOUNT_FORMAT,
     BORDER,
-    HEADER_FILL,
     QUANTITY_FORMAT,
     XLSX,
+    Heading,
     attachment,
+    fitted_height,
+    header_cell,
+    set_print,
     set_text,
     workbook_response,
+    write_heading,
     write_table,
 )
 
@@ -42,6 +45,22 @@ ZERO = Value(Decimal(0))
 FUND_HEADERS = [f"{label}（万元）" for _name, label in FUND_FIELDS]
 APPROVED = approved_condition()
 PROVINCE_LEVEL = "省级承接"
+# The 口径 of each workbook, in the words of the page that shows the same figures: the
+# province's home page (BASIS_PROVINCE), the ministry's 全国承接明细导出 page, the unit's
+# 年度绩效 form.
+BASIS_PROVINCE = (
+    "口径：意向承接为已提交的学校及省级承接的承接任务；已通过为省厅审核通过的学校任务，"
+    "加上已提交的省级承接任务（省级承接不需审核）。金额单位：万元。"
+)
+BASIS_DETAIL = "口径：已提交的全部承接任务（意向承接），每行一项，含审核情况。金额单位：万元。"
+BASIS_PLANNED = (
+    "口径：“计划”为省厅审核通过的承接数量和预计投入经费；“累计完成”“累计实际投入”为本计划"
+    "截至本年度已提交的年度绩效的合计。金额单位：万元。"
+)
+BASIS_REPORT_ROWS = (
+    "口径：本年度各单位的年度绩效填报，每行一项承接任务；“计划”为省厅审核通过的承接数量和"
+    "预计投入经费，“累计”含往年已提交的填报。金额单位：万元。"
+)
 
 
 def _sums() -> dict[str, Any]:
@@ -291,6 +310,11 @@ def write_national_detail(job: "ExportJob", target: Path) -> None:
     write_table(
         workbook,
         "承接明细",
+        Heading(
+            f"全国承接明细（{job.plan.name}）",
+            f"{BASIS_DETAIL}范围：{job.filters_label()}。",
+            beijing_today(),
+        ),
         DETAIL_HEADERS,
         DETAIL_WIDTHS,
         detail_rows(filters, job.progress),
@@ -316,6 +340,7 @@ def write_report_rows(job: "ExportJob", target: Path) -> None:
     write_table(
         workbook,
         "年度绩效明细",
+        Heading(f"{year.year}年度绩效明细（{year.plan.name}）", BASIS_REPORT_ROWS, beijing_today()),
         REPORT_ROW_HEADERS,
         [10, 12, 30, 12, 10, 8, 8, 40, 8, 10, 10, 10, 12, *[14] * 5, 14, 14, 40, 30, 10],
         counted_rows(),
@@ -329,9 +354,11 @@ def reporting_workbook_response(year: "ReportingYear", today: date) -> FileRespo
 
     workbook = Workbook(write_only=True)
     widths = [8, 40, 10, 10, 10, 14, 14, *[12] * 10]
+    title = f"{year.year}年度绩效计划与完成对比（{year.plan.name}）"
     write_table(
         workbook,
         "全国（按任务）",
+        Heading(f"{title}：全国，按任务", BASIS_PLANNED, today),
         PLANNED_HEADERS,
         widths,
         planned_against_done(year, by_province=False),
@@ -339,6 +366,7 @@ def reporting_workbook_response(year: "ReportingYear", today: date) -> FileRespo
     write_table(
         workbook,
         "分省（按任务）",
+        Heading(f"{title}：分省，按任务", BASIS_PLANNED, today),
         ["省份", *PLANNED_HEADERS],
         [10, *widths],
         planned_against_done(year, by_province=True),
@@ -352,9 +380,11 @@ def reporting_workbook_response(year: "ReportingYear", today: date) -> FileRespo
 
 def province_workbook_response(round_: Round, today: date) -> FileResponse:
     workbook = Workbook(write_only=True)
+    title = f"{round_.province.name}承接任务汇总（{round_.plan.name}）"
     write_table(
         workbook,
         "按学校汇总",
+        Heading(f"{title}：按学校", BASIS_PROVINCE, today),
         BY_SCHOOL_HEADERS,
         [12, 30, 12, 10, 10, 16, 10, 14, *[14] * 5, 10, 14],
         by_school(round_),
@@ -362,6 +392,7 @@ def province_workbook_response(round_: Round, today: date) -> FileResponse:
     write_table(
         workbook,
         "按任务汇总",
+        Heading(f"{title}：按任务", BASIS_PROVINCE, today),
         BY_ITEM_HEADERS,
         [8, 48, 10, 10, 10, 14, *[14] * 5, 10, 10, 14],
         by_item(round_),
@@ -369,6 +400,7 @@ def province_workbook_response(round_: Round, today: date) -> FileResponse:
     write_table(
         workbook,
         "承接明细",
+        Heading(f"{round_.province.name}承接明细（{round_.plan.name}）", BASIS_DETAIL, today),
         DETAIL_HEADERS,
         DETAIL_WIDTHS,
         detail_rows(Filters(plan=round_.plan, province=round_.province_id)),
@@ -385,6 +417,9 @@ def province_workbook_response(round_: Round, today: date) -> FileResponse:
 # -- publishable tables -----------------------------------------------------------------------
 
 
+ONE_PAGE_LINES = 40
+
+
 def published_table_response(
     title: str,
     subtitle: str,
@@ -397,25 +432,18 @@ def published_table_response(
 ) -> HttpResponse:
     """One of the tables the ministry publishes, laid out to print: a title over the table,
     the basis and date beneath it, bordered cells, a 合计 line (and a `note` line under it,
-    such as 其中：省级承接), landscape, one page wide."""
+    such as 其中：省级承接), one page wide, and one page tall when it has no more than
+    ONE_PAGE_LINES lines."""
     workbook = Workbook()
     ws = workbook.active
     assert ws is not None
     ws.title = title[:31]
-    width = len(headers)
-    set_text(ws.cell(1, 1), title).font = Font(name="黑体", bold=True, size=16)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    ws.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[1].height = 30
-    set_text(ws.cell(2, 1), subtitle).font = Font(size=10)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-    ws.cell(2, 1).alignment = Alignment(horizontal="center")
+    set_print(ws, widths, (1, 3))
+    # `subtitle` says the 口径 and the date (数据截至…), as the page above the table does.
+    write_heading(ws, Heading(title, subtitle, None), widths)
     for col, text in enumerate(headers, start=1):
-        cell = set_text(ws.cell(3, col), text)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        header_cell(ws.cell(3, col), text)
+    ws.row_dimensions[3].height = fitted_height(headers, widths)
     lines = [*rows, total] if total is not None else rows
     if note is not None:
         lines = [*lines, note]
@@ -434,15 +462,11 @@ def published_table_response(
             cell.alignment = Alignment(vertical="center", wrap_text=isinstance(value, str))
             if total is not None and values is total:
                 cell.font = Font(bold=True)
-    for col, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = w
+        ws.row_dimensions[offset].height = fitted_height(values, widths)
     ws.freeze_panes = "A4"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if len(lines) <= ONE_PAGE_LINES:
+        # As published: the table of the provinces (34 lines) on one sheet of paper.
+        ws.page_setup.fitToHeight = 1
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)

@@ -58,11 +58,11 @@ class RoundForm(NamedMessages, forms.ModelForm):
             "items",
         ]
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "instructions": forms.Textarea(attrs={"rows": 4}),
         }
         field_classes = {
+            "start_date": DayField,
+            "end_date": DayField,
             "instructions": MultiLineField,
             "contact1_name": SingleLineField,
             "contact2_name": SingleLineField,
@@ -351,10 +351,9 @@ class ProvinceAdminForm(NamedMessages, forms.Form):
 
 
 class ProvinceDeadlineForm(NamedMessages, forms.Form):
-    deadline = forms.DateField(
+    deadline = DayField(
         label="本省截止日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="可早于教育部的截止日期；留空则使用教育部的截止日期。",
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
     )
@@ -420,13 +419,18 @@ class ReportingYearForm(NamedMessages, forms.Form):
     year = YearField(
         label="年度", min_value=2000, max_value=2100, error_messages={"required": "请填写年度。"}
     )
-    deadline = forms.DateField(
+    deadline = DayField(
         label="截止日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="留空则按行动计划的默认截止日（如12月31日、12月15日）。",
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The 年度 range beside its input, per plan, from the rule ReportingYear.open applies.
+        ranges = "；".join(f"{plan.name}：{plan.reporting_range}" for plan in Plan.objects.all())
+        self.fields["year"].help_text = f"可开放的年度（从承接的第二年起）——{ranges}。"
 
 
 class AuditFilterForm(forms.Form):
@@ -448,16 +452,14 @@ class AuditFilterForm(forms.Form):
         choices=[("", "全部操作"), *AuditAction.choices],
         error_messages={"invalid_choice": "没有这个操作。"},
     )
-    since = forms.DateField(
+    since = DayField(
         label="开始日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
     )
-    until = forms.DateField(
+    until = DayField(
         label="结束日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
     )
 

@@ -81,8 +81,8 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """Django admin (operators) and 目录维护 (the ministry) record every addition, change and
-    deletion in the audit trail with old → new values, through the hooks Django's admin
+    """Django admin (operators only) records every addition, change and deletion in the audit
+    trail with old → new values, through the hooks Django's admin
     calls for each of them (log_addition, log_change, log_deletions) and for inline rows
     (save_formset)."""
 

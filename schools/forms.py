@@ -70,10 +70,11 @@ class LoginForm(forms.Form):
             self.request, username=cleaned["username"].strip(), password=cleaned["password"]
         )
         if user is None:
-            if self._is_deactivated(cleaned["username"].strip(), cleaned["password"]):
-                raise forms.ValidationError("该账号已停用，请联系管理员。", code="inactive")
             raise forms.ValidationError("用户名或密码错误。", code="invalid_login")
         assert isinstance(user, User)
+        if not user.is_active:
+            # Only the owner, who knows the password, learns why (schools/backends.py).
+            raise forms.ValidationError("该账号已停用，请联系管理员。", code="inactive")
         if user.role != self.role:
             raise forms.ValidationError(
                 f"该账号不是“{self.role.label}”账号，请返回首页选择“{user.get_role_display()}”入口登录。",
@@ -81,13 +82,6 @@ class LoginForm(forms.Form):
             )
         self.user = user
         return cleaned
-
-    @staticmethod
-    def _is_deactivated(username: str, password: str) -> bool:
-        # ModelBackend refuses inactive accounts like wrong passwords; tell the owner of a
-        # deactivated account (who knows its password) why, instead of "wrong password".
-        user = User.objects.filter(username=username, is_active=False).first()
-        return user is not None and user.check_password(password)
 
 
 class ContactForm(NamedMessages, forms.ModelForm):

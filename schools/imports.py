@@ -1,15 +1,23 @@
 """Importing a province's schools from .xlsx or .csv: check the whole file, then all or nothing.
 
 Used by the import_schools command and by the province's school-accounts page.
+
+A file from outside cannot hurt the server: it is read at most IMPORT_MAX_BYTES, an .xlsx is
+checked as an archive (entries, inflated size, compression ratio) before it is opened, sheets
+are streamed (openpyxl read-only, defusedxml refusing DTDs and entities), and reading stops at
+IMPORT_MAX_ROWS rows and IMPORT_MAX_COLUMNS columns. Memory and time stay bounded by the caps,
+whatever the file claims.
 """
 
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from defusedxml import DefusedXmlException
+from django.conf import settings
 from openpyxl import load_workbook
 
 from schools.models import (
@@ -20,6 +28,7 @@ from schools.models import (
     SchoolRow,
     User,
 )
+from tizhi.lib.archives import ArchiveLimits, open_archive, within
 from tizhi.lib.text import OtherScriptDigits, clean_digits, clean_text
 
 COLUMNS = {"学校标识码": "code", "学校名称": "name", "学校类型": "kind", "所在地市": "city"}
@@ -48,14 +57,75 @@ def _unescape(value: Any) -> Any:
 UNREADABLE = "无法读取文件：不是有效的 .xlsx 文件。"
 
 
+def _limit(name: str) -> int:
+    return int(getattr(settings, name))
+
+
+def too_many_rows() -> SchoolImportError:
+    return SchoolImportError(
+        [
+            f"文件超过{_limit('IMPORT_MAX_ROWS'):,}行，未导入任何学校。一次最多导入"
+            f"{_limit('IMPORT_MAX_ROWS'):,}行（含空行）；请删除多余的空行，或分成几个文件导入。"
+        ]
+    )
+
+
+def _capped(rows: Iterable[Iterable[Any]]) -> list[list[Any]]:
+    """The rows, each cut to IMPORT_MAX_COLUMNS cells; refused past IMPORT_MAX_ROWS rows (the
+    header and empty rows count: a sheet of a million empty rows is refused at the cap, not
+    read to its end)."""
+    columns, cap = _limit("IMPORT_MAX_COLUMNS"), _limit("IMPORT_MAX_ROWS") + 1
+    table: list[list[Any]] = []
+    for row in rows:
+        if len(table) == cap:
+            raise too_many_rows()
+        cells = []
+        for index, cell in enumerate(row):
+            if index == columns:
+                break
+            cells.append(cell)
+        table.append(cells)
+    return table
+
+
+def _check_archive(data: bytes) -> None:
+    """Refuse a zip bomb before anything inflates it (tizhi/lib/archives.py)."""
+    archive = open_archive(io.BytesIO(data))
+    if archive is None:
+        raise SchoolImportError([UNREADABLE])
+    limits = ArchiveLimits(
+        entries=_limit("IMPORT_MAX_ARCHIVE_ENTRIES"),
+        inflated=_limit("IMPORT_MAX_INFLATED_BYTES"),
+        ratio=_limit("IMPORT_MAX_COMPRESSION_RATIO"),
+    )
+    if not within(archive, limits):
+        raise SchoolImportError(
+            [
+                "无法读取文件：文件解压后过大或结构异常（可能含有大量空行或格式）。"
+                "请把学校名单复制到一个新的工作簿，另存为 .xlsx 后重新导入。"
+            ]
+        )
+
+
+def _sheet_rows(sheet: Any) -> Iterator[list[Any]]:
+    # The sheet's <dimension> says how far it reaches, and openpyxl stops there; writers get it
+    # wrong (and a hostile file lies), so every row is read, up to our own cap.
+    sheet.reset_dimensions()
+    for row in sheet.iter_rows(max_col=_limit("IMPORT_MAX_COLUMNS"), values_only=True):
+        yield [_unescape(c) for c in row]
+
+
 def _read_xlsx(data: bytes) -> list[list[Any]]:
+    _check_archive(data)
     # The sheets are parsed while the rows are read (read-only mode), so both steps are
     # guarded. defusedxml, once installed, makes openpyxl refuse DTDs and entities.
     workbook = None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        return [[_unescape(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        return _capped(_sheet_rows(sheet))
+    except SchoolImportError:
+        raise
     except DefusedXmlException as exc:
         raise SchoolImportError(
             ["无法读取文件：文件中含有不允许的 XML 内容（DTD 或实体），请另存为普通的 .xlsx 文件。"]
@@ -82,19 +152,27 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     else:
         raise SchoolImportError(["无法读取文件：CSV 文件编码应为 UTF-8 或 GBK。"])
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text))]
+        return _capped(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         raise SchoolImportError([f"无法读取文件：CSV 格式有误（{exc}）。"]) from exc
 
 
 def read_table(stream: IO[bytes], filename: str) -> list[list[Any]]:
     suffix = Path(filename).suffix.lower()
-    data = stream.read()
+    if suffix not in {".xlsx", ".csv"}:
+        raise SchoolImportError(["只支持 .xlsx 或 .csv 文件。"])
+    cap = _limit("IMPORT_MAX_BYTES")
+    data = stream.read(cap + 1)  # never more than the cap, whatever the file's size
+    if len(data) > cap:
+        raise SchoolImportError(
+            [
+                f"文件超过{cap // (1024 * 1024)} MB，未导入任何学校。"
+                "请删除多余的内容，或分成几个文件导入。"
+            ]
+        )
     if suffix == ".xlsx":
         return _read_xlsx(data)
-    if suffix == ".csv":
-        return _read_csv(data)
-    raise SchoolImportError(["只支持 .xlsx 或 .csv 文件。"])
+    return _read_csv(data)
 
 
 def parse_rows(table: list[list[Any]]) -> list[SchoolRow]:

@@ -2,6 +2,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.auth.password_validation import validate_password
@@ -160,11 +161,16 @@ class School(models.Model):
 
 
 class SchoolImportError(Exception):
-    """The rows cannot be imported; `errors` lists every problem, by row where there is one."""
+    """The rows cannot be imported; `errors` lists the first IMPORT_MAX_ERRORS problems, by
+    row where there is one, and `omitted` counts the rest (a page of 100,000 errors helps
+    nobody and costs the server)."""
 
     def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+        shown = int(getattr(settings, "IMPORT_MAX_ERRORS", 200))
+        super().__init__("\n".join(errors[:shown]))
+        self.errors = errors[:shown]
+        self.omitted = max(len(errors) - shown, 0)
+        self.total = len(errors)
 
 
 @dataclass

@@ -11,27 +11,38 @@ from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.choices import ReviewStatus
 from tasks.models import Declaration
-from tasks.transitions import beijing_time
+from tasks.transitions import beijing_time, beijing_today
 from tizhi.lib.xlsx import (
     AMOUNT_FORMAT,
     BORDER,
     QUANTITY_FORMAT,
     XLSX,
+    Heading,
     attachment,
+    fitted_height,
     header_cell,
     safe_filename,
+    set_print,
     set_text,
+    write_heading,
+)
+
+# The 口径, in the words of the school's own page: every item it ticked, with the province's
+# review of each.
+BASIS = (
+    "口径：本单位勾选承接的任务（项目）及省厅审核情况；意向承接为勾选承接的全部任务，"
+    "已通过为省厅审核通过的任务。金额单位：万元。"
 )
 
 
 @dataclass
 class SchoolSheet:
     title: str
+    today: date
     facts: list[tuple[str, str]]
     fund_labels: list[str]
     summaries: list[tuple[str, dict[str, Any]]]
@@ -72,6 +83,7 @@ def school_sheet(declaration: Declaration) -> SchoolSheet:
     status = declaration.get_status_display() if declaration.pk else "未填报"
     return SchoolSheet(
         title=f"{school.name}承接任务情况",
+        today=beijing_today(),
         facts=[
             ("学校标识码", school.code),
             ("学校名称", school.name),
@@ -90,27 +102,29 @@ def school_sheet(declaration: Declaration) -> SchoolSheet:
 
 
 def write_school_sheet(ws: Worksheet, sheet: SchoolSheet) -> None:
+    """The facts, the two summaries and the items, under the heading (rows 1 and 2). Only the
+    items' header row repeats on every page, so the title goes into the page header too."""
     columns = ["序号", "工作任务", "是否承接", "承接数量", "汇总（万元）"]
     columns += [f"{label}（万元）" for label in sheet.fund_labels]
     columns += ["省厅审核情况", "修改意见"]
     width = len(columns)
+    # Column A holds the facts' labels as well as the items' numbers.
+    widths = [15, 44, 9, 9, 13] + [13] * len(sheet.fund_labels) + [13, 30]
 
-    set_text(ws.cell(1, 1), sheet.title).font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    ws.cell(1, 1).alignment = Alignment(horizontal="center")
-
+    write_heading(ws, Heading(sheet.title, BASIS, sheet.today), widths)
     row = 2
     for label, value in sheet.facts:
+        row += 1
         set_text(ws.cell(row, 1), label).font = Font(bold=True)
         set_text(ws.cell(row, 2), value)
-        row += 1
 
-    row += 1
+    row += 2
     summary_header = ["", "任务数量", "汇总金额（万元）"] + [
         f"{label}（万元）" for label in sheet.fund_labels
     ]
     for col, text in enumerate(summary_header, start=1):
         header_cell(ws.cell(row, col), text)
+    ws.row_dimensions[row].height = fitted_height(summary_header, widths)
     fund_keys = ["total", *_fund_keys(sheet)]
     for label, sums in sheet.summaries:
         row += 1
@@ -126,6 +140,7 @@ def write_school_sheet(ws: Worksheet, sheet: SchoolSheet) -> None:
     header_row = row
     for col, text in enumerate(columns, start=1):
         header_cell(ws.cell(row, col), text)
+    ws.row_dimensions[row].height = fitted_height(columns, widths)
     for values in sheet.rows:
         row += 1
         for col, value in enumerate(values, start=1):
@@ -141,15 +156,18 @@ def write_school_sheet(ws: Worksheet, sheet: SchoolSheet) -> None:
                 cell.number_format = AMOUNT_FORMAT
             elif isinstance(value, int):
                 cell.number_format = QUANTITY_FORMAT
+        ws.row_dimensions[row].height = fitted_height(values, widths)
     if not sheet.rows:
         set_text(ws.cell(row + 1, 1), "尚未勾选承接任务。")
 
     ws.freeze_panes = ws.cell(header_row + 1, 1)
-    widths = [8, 48, 10, 10, 14] + [16] * len(sheet.fund_labels) + [14, 36]
-    for col, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = w
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
+    set_print(ws, widths, (header_row, header_row))
+    # Page 1 shows the title in row 1; the pages after it show it in the page header.
+    ws.HeaderFooter.differentFirst = True
+    ws.oddHeader.center.text = sheet.title.replace("&", "&&")
+    ws.oddHeader.center.size = 10
+    ws.firstFooter.center.text = ws.oddFooter.center.text
+    ws.firstFooter.center.size = ws.oddFooter.center.size
 
 
 def _fund_keys(sheet: SchoolSheet) -> Iterator[str]:

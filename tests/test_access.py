@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 PAGES = {
     "school": ["/school/profile/"],
     "province": ["/province/"],
-    "ministry": ["/ministry/"],
+    "ministry": ["/ministry/", "/ministry/catalogue/", "/ministry/catalogue/plans/add/"],
 }
 
 

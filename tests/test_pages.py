@@ -9,7 +9,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/catalogue/", "/login/school/", "/login/province/", "/login/ministry/"]
+    "path",
+    ["/", "/catalogue/", "/help/", "/login/school/", "/login/province/", "/login/ministry/"],
 )
 def test_public_pages(client, reference_data, path):
     response = client.get(path)
@@ -35,6 +36,25 @@ def test_signed_in_pages(client, request, reference_data, fixture, paths):
         response = client.get(path)
         assert response.status_code == 200, path
         check_page(response.content.decode(), names=(user.username,))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "whom"),
+    [
+        (None, "登录后在“省级平台联系人”中查看"),
+        ("school_user", 'href="/school/province-contacts/"'),
+        ("province_admin", "请按教育部通知中公布的联系方式"),
+    ],
+)
+def test_help_says_whom_to_call(client, request, reference_data, settings, fixture, whom):
+    if fixture:
+        client.force_login(request.getfixturevalue(fixture))
+    html = client.get("/help/").content.decode()
+    assert whom in html
+    sections = ("学校填报步骤", "省级管理员审核步骤", "数字的含义（口径）", "意向承接", "已通过")
+    assert all(section in html for section in sections)
+    settings.HELPDESK = "教育部职成司平台工作组 010-66000000"
+    assert "请联系教育部职成司平台工作组 010-66000000。" in client.get("/help/").content.decode()
 
 
 def test_pages_with_errors_are_still_chinese(client, school_user):

@@ -131,6 +131,23 @@ def test_client_ip(settings, count, forwarded, expected):
     assert client_ip(request) == expected
 
 
+@pytest.mark.parametrize(
+    ("remote", "proxies", "expected"),
+    [
+        ("10.0.0.1", ["10.0.0.1"], "203.0.113.7"),
+        ("10.0.0.1", ["10.0.0.0/24"], "203.0.113.7"),
+        ("198.51.100.4", ["10.0.0.1"], "198.51.100.4"),  # came directly: the header is ignored
+        ("::1", ["10.0.0.1", "::1"], "203.0.113.7"),
+        ("not-an-ip", ["10.0.0.1"], "not-an-ip"),
+    ],
+)
+def test_client_ip_reads_the_header_only_from_a_trusted_proxy(settings, remote, proxies, expected):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert client_ip(request) == expected
+
+
 # -- the stored text the data migrations clean ------------------------------------------------
 
 

@@ -52,3 +52,30 @@ class CleanInputMiddleware:
         if request.method == "POST":
             request.POST = _cleaned(request.POST)
         return self.get_response(request)
+
+
+class RequestSizeMiddleware:
+    """Answers 413 to a request whose declared body is larger than REQUEST_MAX_BYTES, before
+    anything reads it: the largest upload (20 MB) and its form fit; 200 MB is refused at its
+    headers, whatever sits in front of the app. A body sent without a length is not read by
+    Django at all."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.template.loader import render_to_string
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = int(settings.REQUEST_MAX_BYTES)
+        if length > limit:
+            # Rendered without the request: no session or user exists yet at this point.
+            page = render_to_string("413.html", {"limit_mb": limit // (1024 * 1024)})
+            # WSGI leaves the connection to the server (gunicorn's sync workers close it after
+            # every response), so the unread body is dropped with it.
+            return HttpResponse(page, status=413)
+        return self.get_response(request)

@@ -60,7 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before anything reads the request: control characters out of every GET and POST value.
+    # Before anything reads the request: a body over REQUEST_MAX_BYTES is refused unread (413),
+    # then control characters go out of every GET and POST value.
+    "tizhi.middleware.RequestSizeMiddleware",
     "tizhi.middleware.CleanInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -119,7 +121,9 @@ AUTHENTICATION_BACKENDS = [
     # django-axes first, so a locked username/address pair is refused before the password
     # is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # One password check for every account, active or not (schools/backends.py); the sign-in
+    # forms refuse inactive accounts, and their sessions end with them.
+    "schools.backends.SignInBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -140,6 +144,12 @@ if envbool("BEHIND_TLS_PROXY"):
 # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted; 0 means
 # REMOTE_ADDR is the client (see tizhi.lib.http.client_ip).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# The addresses (or networks) the proxies reach the app from. X-Forwarded-For is read only on a
+# request whose REMOTE_ADDR is one of them: a client that reaches gunicorn directly cannot choose
+# its address (and so dodge the lockout) by sending the header. Set it to the proxy's address.
+TRUSTED_PROXIES = envlist(
+    "TRUSTED_PROXIES", "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
 CSRF_FAILURE_VIEW = "tizhi.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -269,3 +279,21 @@ EMAIL_BACKEND = (
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "提质培优管理平台 <noreply@localhost>")
 # The address mails link to, e.g. https://tizhi.example.edu.cn (no trailing slash).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# 帮助's line for provincial officials: whom at the ministry to call (name and number), e.g.
+# "教育部职成司平台工作组 010-xxxxxxxx". Blank: the page points to the ministry's notice.
+HELPDESK = os.environ.get("HELPDESK", "").strip()
+
+# School imports (schools/imports.py): what one file may hold. Past a cap the file is refused
+# with a message saying the cap, before it costs more memory or time (README: Imports).
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 20_000)
+IMPORT_MAX_COLUMNS = 20
+IMPORT_MAX_ERRORS = 200
+IMPORT_MAX_ARCHIVE_ENTRIES = 200
+IMPORT_MAX_INFLATED_BYTES = 60 * 1024 * 1024
+IMPORT_MAX_COMPRESSION_RATIO = 100
+
+# The largest request body the app reads: the 20 MB upload and the form around it. Larger ones
+# get 413 before their body is read (tizhi.middleware.RequestSizeMiddleware).
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 25 * 1024 * 1024)

@@ -1,17 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from review.catalogue_admin import catalogue_site
 from tizhi import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("help/", views.help_page, name="help"),
     path("", include("schools.urls")),
     path("", include("tasks.urls")),
     path("", include("review.urls")),
-    # The ministry's catalogue maintenance (Django's admin, limited to the catalogue).
-    path("ministry/catalogue/", catalogue_site.urls),
+    # 目录维护: the ministry's own pages for the catalogue (Django admin is for operators).
+    path("ministry/catalogue/", include("review.catalogue_urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,11 @@
 """The public home page, the role-based redirect after sign-in, and error pages."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from schools.choices import Role
+from tizhi.help import PROVINCE_SHOTS, SCHOOL_SHOTS
 from tizhi.lib.http import RefusedRequest
 
 ROLE_HOMES = {
@@ -19,6 +21,20 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(ROLE_HOMES[Role(request.user.role)])
     return render(request, "home.html")
+
+
+def help_page(request: HttpRequest) -> HttpResponse:
+    """帮助: the manual's steps with this platform's screenshots, what the figures mean, and whom
+    to call. Open to visitors too: a school that cannot sign in needs it most."""
+    return render(
+        request,
+        "help.html",
+        {
+            "school_shots": SCHOOL_SHOTS,
+            "province_shots": PROVINCE_SHOTS,
+            "helpdesk": settings.HELPDESK,
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -129,13 +129,25 @@ def _line_sums(prefix: str, condition: Q | None = None) -> dict[str, Any]:
 FUND_LABELS = [label for _name, label in FUND_FIELDS]
 
 
+_SINCE = F("since")
+QUEUE_SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "waiting": ("等待最久的在前", (_SINCE.asc(nulls_first=True), "declaration__school_id")),
+    "-waiting": ("最近送审的在前", (_SINCE.desc(nulls_last=True), "declaration__school_id")),
+    "items": ("待审核任务多的在前", ("-waiting", _SINCE.asc(nulls_first=True))),
+    "code": ("学校标识码", ("declaration__school_id",)),
+    "name": ("学校名称", ("declaration__school__name", "declaration__school_id")),
+    "city": ("所在地市", ("declaration__school__city", "declaration__school_id")),
+    "kind": ("学校类型", ("declaration__school__kind", "declaration__school_id")),
+}
+
+
 def review_queue(
-    province_id: str, *, city: str = "", kind: str = "", query: str = ""
+    province_id: str, *, city: str = "", kind: str = "", query: str = "", sort: str = "waiting"
 ) -> QuerySet[Commitment, dict[str, Any]]:
     """待审核: one row per school of the province with items awaiting review — its code, name,
     kind and city, how many items wait and since when — the longest-waiting first (then by
-    code). Filters by the school's city and kind, and a search by code prefix or part of the
-    name."""
+    code) unless `sort` names another of QUEUE_SORTS. Filters by the school's city and kind,
+    and a search by code prefix or part of the name."""
     found = Commitment.objects.awaiting_review().filter(declaration__round__province_id=province_id)
     if city:
         found = found.filter(declaration__school__city=city)
@@ -154,7 +166,7 @@ def review_queue(
             "declaration__school__city",
         )
         .annotate(waiting=Count("pk"), since=Min("waiting_since"))
-        .order_by(F("since").asc(nulls_first=True), "declaration__school_id")
+        .order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["waiting"])[1])
     )
 
 

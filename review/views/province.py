@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from review.exports import province_workbook_response
 from review.figures.province import (
+    QUEUE_SORTS,
     SORTS,
     funding_totals,
     item_counts,
@@ -390,6 +391,7 @@ def import_accounts(request: PortalRequest) -> HttpResponse:
     province = _province(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
+    omitted = 0
     if request.method == "POST":
         if form.is_valid():
             upload = form.cleaned_data["file"]
@@ -398,7 +400,7 @@ def import_accounts(request: PortalRequest) -> HttpResponse:
                     upload, upload.name, province, by=request.user, ip=client_ip(request)
                 )
             except SchoolImportError as exc:
-                errors = exc.errors
+                errors, omitted = exc.errors, exc.omitted
             else:
                 messages.success(
                     request,
@@ -410,7 +412,13 @@ def import_accounts(request: PortalRequest) -> HttpResponse:
         return render(
             request,
             "review/accounts_import.html",
-            {"province": province, "import_form": form, "errors": errors},
+            {
+                "province": province,
+                "import_form": form,
+                "errors": errors,
+                "omitted": omitted,
+                "total": len(errors) + omitted,
+            },
             status=400,
         )
     return render(
@@ -482,7 +490,9 @@ def queue(request: PortalRequest) -> HttpResponse:
     city = city if city in cities else ""
     kind = kind if kind in SchoolKind.values else ""
     query = search_text(request)
-    rows = review_queue(province.code, city=city, kind=kind, query=query)
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in QUEUE_SORTS else "waiting"
+    rows = review_queue(province.code, city=city, kind=kind, query=query, sort=sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     listed = [
@@ -508,6 +518,8 @@ def queue(request: PortalRequest) -> HttpResponse:
             "city": city,
             "kind": kind,
             "query": query,
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _o) in QUEUE_SORTS.items()],
             "filtered": bool(city or kind or query),
         },
     )
@@ -541,16 +553,16 @@ def by_item(request: PortalRequest) -> HttpResponse:
     back = f"{reverse('review:by_item')}?item={chosen.code}"
     comment = request.POST.get("comment", "").strip()  # cleaned on the way in (middleware)
     selected = {pk for raw in request.POST.getlist("rows") if (pk := parse_id(raw)) is not None}
-    status, error = 200, None
+    status, error, error_field = 200, None, None
     if request.method == "POST":
         verb = request.POST.get("action", "")
         try:
             if verb not in {"approve", "return"}:
                 raise InvalidInput("未知的操作。")
             if not selected:
-                raise InvalidInput("请勾选要审核的学校。")
+                raise InvalidInput("请勾选要审核的学校。", "rows")
             if verb == "return" and not comment:
-                raise InvalidInput("批量退回修改须填写修改意见。")
+                raise InvalidInput("批量退回修改须填写修改意见。", "comment")
             # Only ticked rows of this item in this province's round count.
             own = Commitment.objects.filter(
                 pk__in=selected, declaration__round=round_, item=chosen
@@ -576,7 +588,7 @@ def by_item(request: PortalRequest) -> HttpResponse:
                 ip=client_ip(request),
             )
         except TransitionError as exc:
-            status, error = exc.status, exc.message
+            status, error, error_field = exc.status, exc.message, exc.field
         else:
             label = "通过" if verb == "approve" else "退回修改"
             messages.success(request, f"已{label}{len(done)}所学校的{chosen.code}。")
@@ -601,6 +613,7 @@ def by_item(request: PortalRequest) -> HttpResponse:
             "selected": selected,
             "comment": comment,
             "error": error,
+            "error_field": error_field,
         }
     )
     return render(request, "review/by_item.html", context, status=status)

@@ -134,9 +134,9 @@ class ReportingYear(models.Model):
         last; the deadline defaults to the plan's report day."""
         if by.role != Role.MINISTRY:
             raise NotAllowed("只有教育部可以开放年度绩效填报。")
-        if not plan.start_year < year <= plan.end_year + 1:
+        if year not in plan.reportable_years:
             raise InvalidInput(
-                f"年度应在{plan.start_year + 1}至{plan.end_year + 1}之间（从承接的第二年起）。",
+                f"年度应在{plan.reporting_range}之间（从承接的第二年起）。",
                 "year",
             )
         if deadline is None:
@@ -146,6 +146,9 @@ class ReportingYear(models.Model):
                 raise InvalidInput(
                     "行动计划的默认截止日无效，请填写截止日期。", "deadline"
                 ) from exc
+        if deadline.year not in (year, year + 1):
+            # A year's report is due in that year or early in the next; anything else is a typo.
+            raise InvalidInput(f"截止日期应在{year}年或{year + 1}年内。", "deadline")
         with transaction.atomic():
             if cls.objects.filter(plan=plan, year=year).exists():
                 raise InvalidState(f"{plan.name}的{year}年度已经开放。", "year")
@@ -171,6 +174,8 @@ class ReportingYear(models.Model):
             raise InvalidInput(
                 f"本省截止日期不能晚于教育部的截止日期（{self.deadline:%Y-%m-%d}）。", "deadline"
             )
+        if deadline is not None and deadline.year < self.year:
+            raise InvalidInput(f"本省截止日期不能早于{self.year}年。", "deadline")
         with transaction.atomic():
             found = (
                 ProvinceDeadline.objects.select_for_update()

@@ -171,6 +171,9 @@ class Round(models.Model):
             self.end_date = end_date
         if self.end_date < self.start_date:
             raise InvalidInput("结束日期不能早于开始日期。", "end_date")
+        if (self.end_date - self.start_date).days > 366:
+            # A round is a few weeks; a window across years is a slip of the keyboard.
+            raise InvalidInput("填报期不能超过一年，请检查开始和结束日期。", "end_date")
         if instructions is not None:
             self.instructions = instructions
         if contacts is not None:

@@ -8,6 +8,7 @@ size above what it used before exporting), and plain openpyxl writing the same r
 import argparse
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 from tests.bench.common import emit, max_rss_kb, setup_django
@@ -16,10 +17,10 @@ setup_django()
 
 from openpyxl import Workbook  # noqa: E402
 
-from review.exports import DETAIL_HEADERS, DETAIL_WIDTHS, detail_rows  # noqa: E402
+from review.exports import BASIS_DETAIL, DETAIL_HEADERS, DETAIL_WIDTHS, detail_rows  # noqa: E402
 from review.figures.national import Filters, counted  # noqa: E402
 from tasks.models import Plan  # noqa: E402
-from tizhi.lib.xlsx import write_table  # noqa: E402
+from tizhi.lib.xlsx import Heading, write_table  # noqa: E402
 
 
 def main() -> None:
@@ -40,6 +41,7 @@ def main() -> None:
             write_table(
                 workbook,
                 "承接明细",
+                Heading("全国承接明细", BASIS_DETAIL, date.today()),
                 DETAIL_HEADERS,
                 DETAIL_WIDTHS,
                 detail_rows(filters, limit=limit),

@@ -67,4 +67,4 @@ def test_export_on_the_queue_with_progress_page_and_download(
     assert download.suggested_filename.startswith("全国承接明细_tzpy-2020_")
     with open(download.path(), "rb") as stream:  # the saved download has no .xlsx suffix
         ws = load_workbook(stream).active
-    assert ws.max_row == 7 and ws["A2"].value == "山西省"
+    assert ws.max_row == 9 and ws["A4"].value == "山西省"  # title, 口径, header, 6 rows

@@ -19,6 +19,7 @@ from review.jobs import build_export, recover_stalled_exports
 from review.models import ExportJob, ExportKind, ExportStatus
 from tasks.models import Plan
 from tests.review.helpers import build_submitted
+from tizhi.lib.xlsx import HEADER_ROW
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,11 @@ def exported_files() -> list[str]:
 
 def rows_of(job: ExportJob) -> list[tuple]:
     with job.open_file() as stream:
-        return list(load_workbook(io.BytesIO(stream.read())).active.iter_rows(values_only=True))
+        return list(
+            load_workbook(io.BytesIO(stream.read())).active.iter_rows(
+                min_row=HEADER_ROW, values_only=True
+            )
+        )
 
 
 @pytest.fixture

@@ -53,8 +53,9 @@ def open_round_for(code):
     return round_
 
 
-def build_submitted(schools: int, items_each: int = 20) -> None:
-    """`schools` submitted declarations of `items_each` rows, inserted in bulk."""
+def build_submitted(schools: int, items_each: int = 20, prefix: str = "41") -> None:
+    """`schools` submitted declarations of `items_each` rows, inserted in bulk, their codes
+    starting with `prefix` (another than the factories' when a test makes schools of both)."""
     province = Province.objects.get(code="14")
     round_ = Round.objects.get_or_create(
         plan_id=1,
@@ -64,14 +65,14 @@ def build_submitted(schools: int, items_each: int = 20) -> None:
     start = School.objects.count()
     School.objects.bulk_create(
         School(
-            code=f"41{start + n:08d}",
+            code=f"{prefix}{start + n:0{10 - len(prefix)}d}",
             name=f"内存测试学校{start + n}",
             kind=SchoolKind.SECONDARY,
             province=province,
         )
         for n in range(schools)
     )
-    codes = [f"41{start + n:08d}" for n in range(schools)]
+    codes = [f"{prefix}{start + n:0{10 - len(prefix)}d}" for n in range(schools)]
     Declaration.objects.bulk_create(
         Declaration(
             round=round_,

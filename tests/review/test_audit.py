@@ -238,39 +238,43 @@ def test_catalogue_edits_record_old_and_new(reference_data):
     ministry = MinistryUserFactory()
     item = Item.objects.get(task__plan_id=1, code="10")
     task = item.task
-    response = client_for(ministry).post(
-        f"/ministry/catalogue/tasks/task/{task.pk}/change/",
+    client = client_for(ministry)
+    response = client.post(
+        f"/ministry/catalogue/tasks/{task.pk}/edit/",
         {
-            "plan": task.plan_id,
             "category": task.category_id,
             "number": "10",
             "text": task.text,
             "departments": "教育部（修订）",
             "on_platform": "on",
-            "items-TOTAL_FORMS": "1",
-            "items-INITIAL_FORMS": "1",
-            "items-MIN_NUM_FORMS": "0",
-            "items-MAX_NUM_FORMS": "1000",
-            "items-0-id": str(item.pk),
-            "items-0-task": str(task.pk),
-            "items-0-code": "10",
-            "items-0-sub_number": "0",
-            "items-0-text": item.text + "（修订）",
-            "items-0-scope": "school",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    response = client.post(
+        f"/ministry/catalogue/items/{item.pk}/edit/",
+        {
+            "code": "10",
+            "sub_number": "0",
+            "text": item.text + "（修订）",
+            "scope": "school",
+            **({"has_quantity": "on"} if item.has_quantity else {}),
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     task_event = only_event(task, AuditAction.ENTRY_CHANGE)
-    assert task_event.changes["fields"]["责任部门"] == [task.departments, "教育部（修订）"]
+    assert task_event.changes["fields"] == {"责任部门": [task.departments, "教育部（修订）"]}
     item_event = only_event(item, AuditAction.ENTRY_CHANGE)
-    assert item_event.changes["fields"]["工作任务"] == [item.text, item.text + "（修订）"]
-    assert item_event.user == ministry
+    assert item_event.changes["fields"] == {"工作任务": [item.text, item.text + "（修订）"]}
+    assert item_event.user == ministry and item_event.ip == "127.0.0.1"
+    # The ministry's 操作记录 shows them.
+    html = client.get("/ministry/audit/").content.decode()
+    assert "教育部（修订）" in html
 
 
 def test_making_a_plan_current_records_the_retired_plan(reference_data):
     ministry = MinistryUserFactory()
     response = client_for(ministry).post(
-        "/ministry/catalogue/tasks/plan/add/",
+        "/ministry/catalogue/plans/add/",
         {
             "code": "reform-2023",
             "name": "职业教育改革重点任务（2023年）",
@@ -280,10 +284,6 @@ def test_making_a_plan_current_records_the_retired_plan(reference_data):
             "is_current": "on",
             "report_deadline_month": "12",
             "report_deadline_day": "15",
-            "categories-TOTAL_FORMS": "0",
-            "categories-INITIAL_FORMS": "0",
-            "categories-MIN_NUM_FORMS": "0",
-            "categories-MAX_NUM_FORMS": "1000",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -291,6 +291,17 @@ def test_making_a_plan_current_records_the_retired_plan(reference_data):
     only_event(new, AuditAction.ENTRY_ADD)
     retired = only_event(Plan.objects.get(pk=1), AuditAction.ENTRY_CHANGE)
     assert retired.changes["fields"]["当前计划"] == [True, False]
+
+
+def test_catalogue_deletions_are_recorded(reference_data):
+    ministry = MinistryUserFactory()
+    item = Item.objects.get(task__plan_id=1, code="3.3")
+    response = client_for(ministry).post(
+        f"/ministry/catalogue/items/{item.pk}/delete/", {"confirmed": "1"}
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action=AuditAction.ENTRY_DELETE)
+    assert (event.user, event.changes["note"]) == (ministry, str(item))
 
 
 def test_operator_edits_in_django_admin_are_recorded(reference_data):

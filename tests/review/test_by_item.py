@@ -1,6 +1,8 @@
 """按任务审核: one item across the province's schools, its totals, and approving or returning
 several rows at once with one comment (confirmed, all or nothing, each row on record)."""
 
+import re
+
 import pytest
 
 from schools.choices import AuditAction
@@ -108,6 +110,27 @@ def test_bad_bulk_requests_are_refused_and_keep_what_was_ticked(
     if posted["rows"]:
         assert f'value="{a.pk}" id="row-{a.pk}" checked' in html
     assert row_of(schools["a"]).review_status == ReviewStatus.PENDING
+
+
+def test_a_missing_comment_is_marked_at_the_comment_and_linked_from_the_top(
+    schools, province_admin
+):
+    a = row_of(schools["a"])
+    response = client_for(province_admin).post(
+        URL + "?item=3.2", {"rows": [a.pk], "action": "return", "comment": ""}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<a href="#comment" class="alert-link">批量退回修改须填写修改意见。</a>' in html
+    assert re.search(
+        r'<textarea id="comment"[^>]*is-invalid[^>]*aria-describedby="comment-error"', html
+    )
+    assert (
+        '<div class="invalid-feedback" id="comment-error">批量退回修改须填写修改意见。</div>'
+        in html
+    )
+    nothing = client_for(province_admin).post(URL + "?item=3.2", {"action": "approve"})
+    assert 'id="rows-error">请勾选要审核的学校。</caption>' in nothing.content.decode()
 
 
 def test_a_row_reviewed_meanwhile_refuses_the_whole_batch(schools, province_admin):

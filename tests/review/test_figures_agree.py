@@ -186,7 +186,7 @@ def test_every_surface_agrees_on_both_bases(reference_data, seed):
         total_line = by_school[-1]
         assert total_line[1] == "合计"
         own_line = next((r for r in by_school if r[2] == "省级承接"), None)
-        items_sheet = _sheet(content, "按任务汇总")[1:]
+        items_sheet = _sheet(content, "按任务汇总")[3:]  # under the title, 口径 and header
         codes = {item.code: item.pk for item in Item.objects.filter(task__plan_id=1)}
         for basis in BASES:
             workbook_items[(code, basis)] = {codes[str(r[0])]: r for r in items_sheet}

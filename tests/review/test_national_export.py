@@ -2,6 +2,7 @@
 
 import io
 import tracemalloc
+from datetime import date
 from urllib.parse import unquote
 
 import pytest
@@ -13,7 +14,7 @@ from review.figures.national import Filters
 from review.models import ExportJob, ExportStatus
 from tasks.models import Plan
 from tests.review.helpers import build_submitted as build
-from tizhi.lib.xlsx import write_table
+from tizhi.lib.xlsx import Heading, write_table
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +46,12 @@ def test_export_job_runs_and_offers_the_file(client, nation):
     assert name.startswith("全国承接明细_tzpy-2020_")
     ws = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == DETAIL_HEADERS
-    body = rows[1:]
+    # The heading: title, then the 口径 with the filters and the date; the header in row 3.
+    assert rows[0][0].startswith("全国承接明细（")
+    assert rows[1][0].startswith("口径：已提交的全部承接任务") and "范围：全国" in rows[1][0]
+    assert "导出日期：" in rows[1][0]
+    assert list(rows[2]) == DETAIL_HEADERS and ws.print_title_rows == "$1:$3"
+    body = rows[3:]
     assert len(body) == 9  # 8 school rows of 4 submitted schools and the province's item 5
     returned = next(r for r in body if r[1] == nation["hn_returned"].code and r[6] == "3.2")
     assert returned[:6] == (
@@ -116,7 +121,10 @@ def peak_memory(tmp_path, name) -> tuple[int, int]:
             rows += 1
             yield row
 
-    write_table(workbook, "承接明细", DETAIL_HEADERS, [10] * len(DETAIL_HEADERS), counting())
+    heading = Heading("承接明细", "口径：测试", date(2026, 1, 1))
+    write_table(
+        workbook, "承接明细", heading, DETAIL_HEADERS, [10] * len(DETAIL_HEADERS), counting()
+    )
     workbook.save(tmp_path / name)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tasks.models import ReportingYear, Task
+from tasks.models import Item, ReportingYear, Task
 from tasks.transitions import beijing_today
 from tests.conftest import client_for
 from tests.factories import MinistryUserFactory, ProvinceAdminFactory
@@ -58,6 +58,7 @@ def setup(reference_data):
 
 def test_no_page_holds_two_forms_a_user_types_into(setup):
     year, school = setup["year"], setup["school"]
+    item = Item.objects.select_related("task").get(task__plan_id=1, code="3.3")
     pages = {
         "admin": [
             "/province/",
@@ -86,6 +87,16 @@ def test_no_page_holds_two_forms_a_user_types_into(setup):
             "/ministry/admins/new/",
             "/ministry/reporting/",
             "/ministry/audit/",
+            "/ministry/catalogue/",
+            "/ministry/catalogue/plans/1/",
+            "/ministry/catalogue/plans/1/edit/",
+            "/ministry/catalogue/plans/add/",
+            "/ministry/catalogue/plans/1/categories/add/",
+            "/ministry/catalogue/plans/1/tasks/add/",
+            f"/ministry/catalogue/categories/{item.task.category_id}/edit/",
+            f"/ministry/catalogue/tasks/{item.task_id}/edit/",
+            f"/ministry/catalogue/tasks/{item.task_id}/items/add/",
+            f"/ministry/catalogue/items/{item.pk}/edit/",
         ],
     }
     for who, paths in pages.items():

@@ -51,14 +51,25 @@ def rows(ws):
     return [[c for c in r] for r in ws.iter_rows(values_only=True)]
 
 
-def test_three_sheets_with_frozen_headers(workbook):
+def test_three_sheets_with_heading_and_frozen_headers(workbook):
     assert workbook.sheetnames == ["按学校汇总", "按任务汇总", "承接明细"]
-    for ws in workbook.worksheets:
-        assert ws.freeze_panes == "A2"
+    titles = ["山西省承接任务汇总（", "山西省承接任务汇总（", "山西省承接明细（"]
+    for ws, title in zip(workbook.worksheets, titles, strict=True):
+        assert ws["A1"].value.startswith(title)
+        assert ws["A2"].value.startswith("口径：") and "导出日期：" in ws["A2"].value
+        assert ws.freeze_panes == "A4" and ws.print_title_rows == "$1:$3"
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+    # The 口径 is the province home page's.
+    assert workbook["按学校汇总"]["A2"].value.startswith(
+        "口径：意向承接为已提交的学校及省级承接的承接任务；已通过为省厅审核通过的学校任务"
+    )
 
 
 def test_by_school(workbook, data):
-    table = rows(workbook["按学校汇总"])
+    table = rows(workbook["按学校汇总"])[2:]
     header, body = table[0], table[1:]
     assert header[:8] == [
         "学校标识码",
@@ -92,7 +103,8 @@ def test_by_school(workbook, data):
 
 def test_by_item(workbook):
     table = rows(workbook["按任务汇总"])
-    by_code = {r[0]: r for r in table[1:]}
+    assert table[2][:2] == ["序号", "工作任务"]
+    by_code = {r[0]: r for r in table[3:]}
     assert len(by_code) == 44 + 14
     one = by_code["1"]
     assert one[2] == "学校承接" and one[3:6] == [2, "-", 20]
@@ -105,7 +117,7 @@ def test_by_item(workbook):
 
 
 def test_detail(workbook, data):
-    table = rows(workbook["承接明细"])
+    table = rows(workbook["承接明细"])[2:]
     header, body = table[0], table[1:]
     assert header[-3:] == ["省厅审核情况", "修改意见", "审核时间"]
     assert len(body) == 2 + 2 + 1  # approved and returned schools, and the province's item 5

@@ -135,7 +135,25 @@ def test_filters_by_city_and_kind_and_searches_by_code_or_name(queue, province_a
 
 
 @pytest.mark.parametrize(
-    "query", ["?city=不存在的市", "?kind=nonsense", "?page=abc", "?page=999", "?q=%00x"]
+    ("sort", "first"),
+    [
+        ("waiting", "reviewing"),
+        ("-waiting", "submitted"),
+        ("items", "submitted"),
+        ("name", "reviewing"),  # 乙 (U+4E59) before 甲 (U+7532): code-point order
+    ],
+)
+def test_sorts_by_the_lists_columns(queue, province_admin, sort, first):
+    html = client_for(province_admin).get(f"{URL}?sort={sort}").content.decode()
+    order = [code for code, _n, _w in listed(html)]
+    others = {"reviewing": "submitted", "submitted": "reviewing"}
+    assert order == [queue[first].code, queue[others[first]].code]
+    assert f'<option value="{sort}" selected>' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?city=不存在的市", "?kind=nonsense", "?page=abc", "?page=999", "?q=%00x", "?sort=;drop"],
 )
 def test_unknown_filter_values_are_ignored_not_an_error(queue, province_admin, query):
     response = client_for(province_admin).get(URL + query)

@@ -15,6 +15,7 @@ from schools.models import Province
 from tasks.choices import Grade, ReportStatus
 from tasks.models import (
     Declaration,
+    Plan,
     ProvinceDeadline,
     ProvinceSummaryReport,
     ReportingYear,
@@ -232,6 +233,10 @@ def test_province_reporting_pages_refuse_other_roles(data, role):
 
 def test_ministry_opens_a_year_with_the_plans_default_deadline(reference_data):
     client = client_for(MinistryUserFactory())
+    # The 年度 range is shown beside its input, per plan, before anything is typed.
+    page = client.get("/ministry/reporting/").content.decode()
+    plan = Plan.objects.get(pk=1)
+    assert f"{plan.name}：2021至2024" in page
     response = client.post("/ministry/reporting/", {"plan": 1, "year": "2023"})
     assert response.status_code == 302
     assert ReportingYear.objects.get(year=2023).deadline == date(2023, 12, 31)
@@ -266,7 +271,7 @@ def test_ministry_workbook_planned_against_done(data):
     response = client.get(f"/ministry/reporting/{data['y2022'].pk}/export/")
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert workbook.sheetnames == ["全国（按任务）", "分省（按任务）"]
-    national = {r[0]: r for r in workbook["全国（按任务）"].iter_rows(min_row=2, values_only=True)}
+    national = {r[0]: r for r in workbook["全国（按任务）"].iter_rows(min_row=4, values_only=True)}
     # 3.2: A and D, planned 2 + 2; done 1 + 1 by A (D's draft does not count);
     # money planned 10 + 10, spent by A 4 (2021) + 2 (2022).
     assert national["3.2"][2:7] == (2, 4, 2, 20, 6)
@@ -274,7 +279,7 @@ def test_ministry_workbook_planned_against_done(data):
     # 1: A, B and D approved; spent by A 4 + 2.
     assert national["1"][2:7] == (3, "-", "-", 30, 6)
     by_province = {
-        (r[0], r[1]): r for r in workbook["分省（按任务）"].iter_rows(min_row=2, values_only=True)
+        (r[0], r[1]): r for r in workbook["分省（按任务）"].iter_rows(min_row=4, values_only=True)
     }
     assert by_province[("山西省", "3.2")][3:8] == (1, 2, 2, 10, 6)
     assert by_province[("河南省", "3.2")][3:8] == (1, 2, 0, 10, 0)
@@ -290,7 +295,7 @@ def test_ministry_rows_export(data):
     assert (job.status, job.rows_total) == (ExportStatus.DONE, 2)
     download = client.get(f"/ministry/exports/{job.pk}/download/")
     ws = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
-    rows = {r[6]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    rows = {r[6]: r for r in ws.iter_rows(min_row=4, values_only=True)}
     three_two = rows["3.2"]
     assert three_two[:6] == ("山西省", data["a"].code, "甲职业学院", "专科高职院校", "已提交", None)
     assert three_two[8:12] == ("进行中", 2, 1, 2)  # planned 2, this year 1, cumulative 2

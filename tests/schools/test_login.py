@@ -262,3 +262,80 @@ def test_missing_fields_are_each_named_at_their_field(client, db):
     ):
         assert html.count(message) == 1
         assert f'id="{name}-error"' in html
+
+
+def _attempt(client, username, password, *, remote, forwarded):
+    page = client.get("/login/school/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    key, answer = captcha_answer(page.content.decode())
+    return client.post(
+        "/login/school/",
+        {"username": username, "password": password, "captcha_0": key, "captcha_1": answer},
+        REMOTE_ADDR=remote,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+def test_rotating_forwarded_for_does_not_dodge_the_lockout(client, school_user, settings):
+    """Deployed as the README says (one proxy, at 10.0.0.5), a client that reaches gunicorn
+    directly and sends a new X-Forwarded-For with every guess is still one address."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    statuses = [
+        _attempt(
+            client,
+            school_user.username,
+            "Wrong1234",
+            remote="203.0.113.50",
+            forwarded=f"198.51.100.{n}",
+        ).status_code
+        for n in range(20)
+    ]
+    assert statuses[:4] == [400] * 4 and set(statuses[4:]) == {429}
+    right = _attempt(
+        client, school_user.username, PASSWORD, remote="203.0.113.50", forwarded="198.51.100.99"
+    )
+    assert right.status_code == 429 and "_auth_user_id" not in client.session
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.50"}
+    # Through the proxy the header is what tells clients apart: another school's user behind it
+    # is not locked out by the attacker's guesses.
+    assert (
+        _attempt(
+            client, school_user.username, PASSWORD, remote="10.0.0.5", forwarded="192.0.2.7"
+        ).status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "password"),
+    [
+        ("active", "Wrong1234"),
+        ("inactive", "Wrong1234"),
+        ("inactive", PASSWORD),
+        ("nobody", "Wrong1234"),
+    ],
+)
+def test_every_failed_sign_in_costs_one_password_hash(client, school_user, who, password):
+    """No account state shows in the time a failure takes: one hash whether the account is
+    active, deactivated or missing (counted, not timed)."""
+    from unittest import mock
+
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    username = "0000000000" if who == "nobody" else school_user.username
+    if who == "inactive":
+        school_user.is_active = False
+        school_user.save()
+    page = client.get("/login/school/")
+    key, answer = captcha_answer(page.content.decode())
+    with mock.patch.object(
+        MD5PasswordHasher, "encode", autospec=True, side_effect=MD5PasswordHasher.encode
+    ) as hashing:
+        response = client.post(
+            "/login/school/",
+            {"username": username, "password": password, "captcha_0": key, "captcha_1": answer},
+        )
+    assert response.status_code == 400
+    assert hashing.call_count == 1
+    told = "该账号已停用" in response.content.decode()
+    assert told == (who == "inactive" and password == PASSWORD)

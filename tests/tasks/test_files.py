@@ -1,6 +1,8 @@
 """Files are accepted by name and by content, at most 20 MB, stored under server-chosen names
 outside the web root; a failed upload leaves nothing behind."""
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,44 @@ def test_oversized_file_is_refused():
     with pytest.raises(FileRejected, match="不能超过20MB"):
         check_upload(upload("大文件.pdf", big))
     assert check_upload(upload("正好.pdf", PDF + bytes(MAX_SIZE - len(PDF)))) == FileKind.PDF
+
+
+def bomb(main_part: str, inflated: int, *, entries: int = 0) -> bytes:
+    """An Office file in name and parts whose main part inflates to `inflated` bytes of zeros
+    (or, with `entries`, one that holds that many small parts)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open(main_part, "w") as part:
+            chunk = bytes(1024 * 1024)
+            for _ in range(inflated // len(chunk)):
+                part.write(chunk)
+        for n in range(entries):
+            archive.writestr(f"customXml/item{n}.xml", "<a/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("说明.docx", bomb("word/document.xml", 200 * 1024 * 1024 + 1)),
+        ("数据.xlsx", bomb("xl/workbook.xml", 201 * 1024 * 1024)),
+        ("数据.xlsx", bomb("xl/workbook.xml", 0, entries=5_001)),
+    ],
+    ids=["docx-200MB", "xlsx-201MB", "xlsx-5001-parts"],
+)
+def test_a_zip_bomb_in_office_clothes_is_refused(name, content):
+    assert len(content) < MAX_SIZE
+    with pytest.raises(FileRejected, match="解压后过大或结构异常"):
+        check_upload(upload(name, content))
+
+
+def test_the_ratio_alone_refuses_and_an_ordinary_document_passes():
+    # Only 2 MB inflated, but packed about 1000:1: no real document does that.
+    content = bomb("word/document.xml", 2 * 1024 * 1024)
+    with pytest.raises(FileRejected, match="解压后过大"):
+        check_upload(upload("说明.docx", content))
+    assert check_upload(upload("说明.docx", ooxml("word/document.xml"))) == FileKind.DOCX
 
 
 def test_empty_file_is_refused():

@@ -153,6 +153,10 @@ def test_submit_complete(client, reporting, approved):
     assert report.status == ReportStatus.SUBMITTED
     html = client.get(url(reporting)).content.decode()
     assert 'value="save"' not in html and "已提交" in html
+    # Read-only looks read-only: the values as text, no disabled select or readonly textarea.
+    assert not re.search(r"<(select|textarea)\b|readonly|disabled", html)
+    assert 'data-read="progress">进行中<' in html
+    assert 'data-read="narrative">按计划推进<' in html
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,12 @@ def test_export_holds_contacts_summaries_rows_and_reviews(client, school_user, s
     ws = workbook(client.get(URL)).active
     assert ws.title == "承接任务情况"
     assert ws["A1"].value == f"{school_user.school.name}承接任务情况"
+    assert ws["A2"].value.startswith("口径：本单位勾选承接的任务（项目）及省厅审核情况")
+    assert "导出日期：" in ws["A2"].value
+    header = find_row(ws, "序号")[0].row
+    assert ws.print_title_rows == f"${header}:${header}"
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.oddHeader.center.text == ws["A1"].value  # the title on every page after the first
     assert find_row(ws, "平台管理联系人")[1].value == "张老师"
     assert find_row(ws, "状态")[1].value == "已提交"
 
@@ -155,19 +161,20 @@ def test_write_table_keeps_formula_like_text_as_text(tmp_path):
 
     from openpyxl import Workbook
 
-    from tizhi.lib.xlsx import write_table
+    from tizhi.lib.xlsx import Heading, write_table
 
     workbook = Workbook(write_only=True)
     write_table(
         workbook,
         "表",
+        Heading("表", "口径：测试", None),
         ["文字", "金额", "数量"],
         [10, 10, 10],
         iter([["=SUM(A1:A9)", Decimal("1.5"), 3], ["普通文字", Decimal("0"), 0]]),
     )
     workbook.save(tmp_path / "t.xlsx")
     ws = load_workbook(tmp_path / "t.xlsx").active
-    first = ws[2]
+    first = ws[4]
     assert first[0].value == "=SUM(A1:A9)" and first[0].data_type == "s"
     assert first[1].value == 1.5 and first[1].number_format == "#,##0.00"
-    assert first[2].value == 3 and ws["A3"].value == "普通文字"
+    assert first[2].value == 3 and ws["A5"].value == "普通文字"

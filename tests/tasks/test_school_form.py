@@ -327,7 +327,10 @@ def test_post_after_the_end_date(client, school_user, draft, open_round):
     response = client.post(URL, post_data(draft, {"1": full_fields("1", school_funds="7")}))
     assert response.status_code == 403
     html = response.content.decode()
-    assert "截止" in html and 'value="7"' in html
+    # What was typed stays on the page, as text: read-only looks read-only (no inputs that
+    # look editable), and the school can still copy its figures.
+    assert "截止" in html and 'data-read="school_funds">7<' in html
+    assert not re.search(r"<input[^>]+type=\"(text|checkbox)\"|readonly|disabled", html)
     assert snapshot(school_user) == before
 
 

@@ -6,6 +6,7 @@ space, a code, number or phone is NFKC-normalised and refuses digits of other sc
 hidden integer parses strictly. They also hold when a form is bound outside a request.
 """
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -50,15 +51,31 @@ class DigitsField(forms.CharField):
         return super().to_python(digits(value))
 
 
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
 class DayField(forms.DateField):
     """A date as YYYY-MM-DD (a browser's date picker sends that; typed full-width digits are
-    read too), with the message in Chinese."""
+    read too), with the message in Chinese, between 2000 and 2100: year 1 or 9999 is a slip of
+    the keyboard, never a deadline. Models narrow it further (a plan's years, end after start)."""
 
-    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    default_error_messages = {"invalid": "日期格式应为 YYYY-MM-DD，如2026-12-05。"}
+    widget = forms.DateInput(
+        attrs={"type": "date", "min": f"{EARLIEST_DAY:%Y-%m-%d}", "max": f"{LATEST_DAY:%Y-%m-%d}"},
+        format="%Y-%m-%d",
+    )
+    default_error_messages = {
+        "invalid": "日期格式应为 YYYY-MM-DD，如2026-12-05。",
+        "out_of_range": "日期应在2000-01-01至2100-12-31之间。",
+    }
 
     def to_python(self, value: Any) -> Any:
         return super().to_python(digits(value))
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
 
 
 class IdField(forms.Field):

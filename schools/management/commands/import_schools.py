@@ -33,7 +33,9 @@ class Command(BaseCommand):
         except SchoolImportError as exc:
             for line in exc.errors:
                 self.stderr.write(line)
-            raise CommandError(f"文件有 {len(exc.errors)} 处错误，未导入任何学校。") from exc
+            if exc.omitted:
+                self.stderr.write(f"另有 {exc.omitted} 处错误未列出。")
+            raise CommandError(f"文件有 {exc.total} 处错误，未导入任何学校。") from exc
         self.stdout.write(
             f"{target.name}：新增学校 {len(result.created)} 所，更新 {len(result.updated)} 所，"
             f"未变 {len(result.unchanged)} 所；新建学校账号 {result.accounts_created} 个"
