@@ -296,12 +296,14 @@ CASES = [
     Case("login-ministry", None, "/login/ministry/"),
     Case("login-wrong-captcha", None, "/login/school/", wrong_captcha, 400),
     Case("catalogue-signed-out", None, "/catalogue/"),
+    Case("help-signed-out", None, "/help/"),
     Case("404", None, "/no-such-page/", status=404),
     Case("login-locked-out", None, "/login/school/", locked_out, 429),
     # The school.
     Case("school-403", "filling", "/ministry/", status=403),
     Case("school-404", "filling", "/school/reporting/999999/", status=404),
     Case("school-catalogue", "filling", "/catalogue/"),
+    Case("school-help", "filling", "/help/"),
     Case("school-commitments-empty", "not_started", "/school/commitments/"),
     Case("school-commitments-draft", "filling", "/school/commitments/"),
     Case(
@@ -363,6 +365,7 @@ CASES = [
     Case("school-mail-settings", "returned", "/notices/settings/"),
     # The province.
     Case("province-home", "sx", "/province/"),
+    Case("province-help", "sx", "/help/"),
     Case("province-home-closed", "hn", "/province/"),
     Case("province-home-no-round", "bj", "/province/"),
     Case("province-by-item-no-round", "bj", "/province/by-item/"),
