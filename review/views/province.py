@@ -1014,7 +1014,9 @@ def _own_preview(
     readonly: bool = False,
 ) -> HttpResponse:
     names = [name for name, _label in declaration.fund_fields]
-    commitments = {c.item_id: c for c in declaration.commitments.all()}
+    # The ministry may look before the province has saved anything: no rows yet, not a 500.
+    saved = declaration.commitments.all() if declaration.pk else []
+    commitments = {c.item_id: c for c in saved}
     rows = []
     for item in declaration.form_items():
         c = commitments.get(item.pk)

@@ -68,20 +68,16 @@ def sign_in(page, live_server, username: str, password: str, entry: str = "学�
     page.get_by_role("button", name="登录").click()
 
 
-def sign_in_by_cookie(context, live_server, user):
-    """Sign `user` in without the login page: a session made by Django's test client, handed
-    to the browser as its cookie."""
+def sign_in_by_cookie(page_or_context, live_server, user) -> None:
+    """Sign `user` in without the form: Django's test client makes the session, the tab (or the
+    whole browser context) gets its cookie (for tests about pages, not about signing in)."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.force_login(user)
+    context = getattr(page_or_context, "context", page_or_context)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
     )

@@ -265,6 +265,13 @@ def test_ministry_opens_a_province_read_only(client, nation):
     assert client.get("/ministry/provinces/11/own/").status_code == 404
 
 
+def test_ministry_opens_a_province_own_page_before_the_province_saved_it(client, nation):
+    Declaration.objects.filter(round__province_id="41", school__isnull=True).delete()
+    response = client.get("/ministry/provinces/41/own/")
+    assert response.status_code == 200
+    assert "只读查看" in response.content.decode()
+
+
 def test_total_row_matches_the_sum_of_rows(client, nation):
     response = client.get("/ministry/")
     rows, totals = response.context["rows"], response.context["totals"]
