@@ -243,6 +243,28 @@ def unconfirmed(button: str | re.Pattern[str]):
     return act
 
 
+def task_pk(number: int) -> int:
+    from tasks.models import Task
+
+    return Task.objects.get(plan_id=1, number=number).pk
+
+
+def save_empty(page: Page, world: SimpleNamespace) -> Response:
+    """目录维护's add form sent empty: every error at its field and listed at the top."""
+    for box in page.locator("form input[type=text], form input[type=number]").all():
+        box.fill("")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="保存").click()
+    return navigation.value
+
+
+def press_delete(page: Page, world: SimpleNamespace) -> Response:
+    """删除 on an item nobody undertook, confirmed: back on the plan's page, with the message."""
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name=re.compile("^删除")).click()
+    return navigation.value
+
+
 def wrong_captcha(page: Page, world: SimpleNamespace) -> Response:
     page.get_by_label("用户名").fill(world.users["filling"].username)
     page.get_by_label("密码").fill("Wrong1234")
@@ -520,6 +542,21 @@ CASES = [
     ),
     Case("ministry-province-own", "moe", "/ministry/provinces/14/own/"),
     Case("ministry-audit", "moe", "/ministry/audit/"),
+    # 目录维护.
+    Case("catalogue-index", "moe", "/ministry/catalogue/"),
+    Case("catalogue-plan", "moe", "/ministry/catalogue/plans/1/"),
+    Case("catalogue-plan-edit", "moe", "/ministry/catalogue/plans/1/edit/"),
+    Case("catalogue-plan-add-errors", "moe", "/ministry/catalogue/plans/add/", save_empty, 400),
+    Case("catalogue-task-edit", "moe", lambda w: f"/ministry/catalogue/tasks/{task_pk(3)}/edit/"),
+    Case(
+        "catalogue-item-edit", "moe", lambda w: f"/ministry/catalogue/items/{item('3.2').pk}/edit/"
+    ),
+    Case(
+        "catalogue-item-deleted",
+        "moe",
+        lambda w: f"/ministry/catalogue/items/{item('3.3').pk}/edit/",
+        press_delete,
+    ),
     Case("ministry-admins", "moe", "/ministry/admins/"),
     Case(
         "ministry-admin-reset-confirm",
