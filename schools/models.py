@@ -1,4 +1,6 @@
 import re
+import secrets
+import string
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -21,6 +23,17 @@ from schools.validators import (
 )
 from tizhi.lib.text import OtherScriptDigits, clean_digits
 from tizhi.lib.transitions import InvalidInput, NotAllowed
+
+
+def one_time_password() -> str:
+    """Twelve letters and digits (both present, as the password rule wants), without the
+    look-alikes 0/O, 1/l/I that a school copies wrong from a slip."""
+    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
 
 CONTACT_FIELDS = ("contact_name", "office_phone", "mobile")
 KIND_BY_LABEL = {label: value for value, label in SchoolKind.choices}
@@ -540,19 +553,21 @@ class User(AbstractUser):
             )
         return user
 
-    def reset_password(
-        self, *, by: "User", password: str = INITIAL_PASSWORD, ip: str | None = None
-    ) -> None:
-        """Back to the initial password 123456 (or a temporary one), to be changed at the
-        next sign-in."""
+    def reset_password(self, *, by: "User", ip: str | None = None) -> str:
+        """A new random one-time password, returned to be shown once to the admin who reset
+        it (never stored in clear, never mailed); it must be changed at the next sign-in.
+        Never the public 123456: after a reset, knowing a school's code must not be enough to
+        sign in as it."""
         refusal = self.manage_refusal(by)
         if refusal:
             raise NotAllowed(refusal)
+        password = one_time_password()
         with transaction.atomic():
             self.set_password(password)
             self.must_change_password = True
             self.save(update_fields=["password", "must_change_password"])
             announce(Entry(self, AuditAction.PASSWORD_RESET, by, ip))
+        return password
 
     def set_active(self, active: bool, *, by: "User", ip: str | None = None) -> None:
         """Deactivate (or reactivate) the account; a deactivated one cannot sign in and its

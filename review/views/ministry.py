@@ -3,8 +3,6 @@ export, read-only province pages, province admin accounts."""
 
 import math
 import re
-import secrets
-import string
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +32,7 @@ from review.models import ExportJob, ExportStatus
 from review.views.province import _own_preview, _review_page, progress_page
 from schools.access import PortalRequest, ministry_required
 from schools.choices import Role, SchoolKind
-from schools.models import Province, School, User
+from schools.models import Province, School, User, one_time_password
 from tasks.choices import FUND_FIELDS, FUND_NAMES, SchoolStatus
 from tasks.models import Declaration, Plan, Round
 from tasks.transitions import TransitionError, beijing_today
@@ -319,15 +317,6 @@ def province_export_view(request: PortalRequest, code: str) -> HttpResponseBase:
 # -- province admin accounts ------------------------------------------------------------------
 
 
-def _temporary_password() -> str:
-    """Letters and digits, as the password rule wants; changed at first sign-in."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(10))
-        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
-            return password
-
-
 @ministry_required
 def admins(request: PortalRequest) -> HttpResponse:
     """省级管理员账号: the list with 重置密码 and 停用/启用; 新建 is a page of its own, so no
@@ -354,7 +343,7 @@ def admin_new(request: PortalRequest) -> HttpResponse:
     """新建省级管理员: a password the ministry chooses, or one generated and shown once."""
     form = ProvinceAdminForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        password = form.cleaned_data["password"] or _temporary_password()
+        password = form.cleaned_data["password"] or one_time_password()
         try:
             user = User.create_account(
                 username=form.cleaned_data["username"],
@@ -398,8 +387,7 @@ def admin_reset(request: PortalRequest, pk: int) -> HttpResponse:
             "原密码立即失效，对方登录后须修改。",
             back=reverse("review:admins"),
         )
-    password = _temporary_password()
-    account.reset_password(by=request.user, password=password, ip=client_ip(request))
+    password = account.reset_password(by=request.user, ip=client_ip(request))
     messages.success(
         request,
         f"已重置 {account.username} 的密码，临时密码：{password}（请告知对方，登录后须修改）。",

@@ -442,12 +442,16 @@ def reset_password(request: PortalRequest, code: str) -> HttpResponse:
         return ask(
             request,
             title="重置密码",
-            summary=f"将把{account.school}（{code}）的登录密码重置为123456，"
-            "学校下次登录时须修改密码；在此之前知道初始密码的人都能登录。",
+            summary=f"将为{account.school}（{code}）生成新的临时密码，原密码立即失效；"
+            "临时密码只显示这一次，请告知学校，学校登录后须修改。",
             back=_back(request, "review:accounts"),
         )
-    account.reset_password(by=request.user, ip=client_ip(request))
-    messages.success(request, f"已将{account.school}的密码重置为123456，学校下次登录时须修改密码。")
+    password = account.reset_password(by=request.user, ip=client_ip(request))
+    messages.success(
+        request,
+        f"已重置{account.school}的密码，临时密码：{password}"
+        "（只显示这一次，请告知学校；学校登录后须修改）。",
+    )
     return redirect(_back(request, "review:accounts"))
 
 

@@ -127,13 +127,20 @@ def test_import_without_a_file(client, shanxi):
     assert client.post(URL + "import/", {}).status_code == 400
 
 
-def test_reset_password(client, school_user):
+def test_reset_password_gives_a_one_time_password_shown_once(client, school_user):
     response = client.post(URL + f"{school_user.school.code}/reset-password/", {"confirmed": "1"})
     assert response.status_code == 302
+    shown = client.get(response.url).content.decode()
+    found = re.search(r"临时密码：([A-Za-z0-9]{12})（只显示这一次", shown)
+    assert found, "the one-time password, on the page after the reset"
+    password = found.group(1)
+    assert password not in client.get(response.url).content.decode()  # shown once
     school_user.refresh_from_db()
-    assert school_user.must_change_password and school_user.check_password("123456")
+    assert school_user.must_change_password and school_user.check_password(password)
+    assert not school_user.check_password("123456")  # never the public initial password
     school = Client()
-    assert sign_in(school, "school", school_user.username, "123456").url == "/account/password/"
+    assert sign_in(school, "school", school_user.username, password).url == "/account/password/"
+    assert sign_in(Client(), "school", school_user.username, "123456").status_code == 400
 
 
 def test_deactivate_and_reactivate(client, school_user):

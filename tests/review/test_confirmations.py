@@ -104,7 +104,7 @@ def test_approve_all_with_a_typed_comment_is_refused_before_asking(reviewing, pr
 @pytest.mark.parametrize(
     ("path", "data", "title", "says"),
     [
-        ("reset-password/", {}, "重置密码", "登录密码重置为123456"),
+        ("reset-password/", {}, "重置密码", "临时密码只显示这一次"),
         ("active/", {"active": "0"}, "停用账号", "停用后立即退出登录且不能再登录"),
     ],
 )

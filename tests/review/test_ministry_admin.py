@@ -216,7 +216,7 @@ def test_ministry_adds_a_plan_and_opens_it_to_provinces(client, school_user):
     assert "现代职业教育体系建设改革重点任务" in html and "建设市域产教联合体" in html
     response = province.post(
         "/province/round/",
-        {"start_date": "2026-01-01", "end_date": "2099-12-31", "items": [str(new_item.pk)]},
+        {"start_date": "2026-01-01", "end_date": "2026-12-31", "items": [str(new_item.pk)]},
     )
     assert response.status_code == 302
     assert Round.objects.get(plan=plan).items.get() == new_item
