@@ -8,7 +8,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import QueryDict
 
-from schools.choices import AuditAction, SchoolKind
+from schools.choices import AuditAction, Role, SchoolKind
 from schools.models import Province, User
 from schools.validators import contact_phone_validator, school_code_validator
 from tasks.choices import Grade
@@ -344,7 +344,7 @@ class ProvinceAdminForm(NamedMessages, forms.Form):
         password = cleaned.get("password")
         if password and cleaned.get("username"):
             try:
-                validate_password(password, User(username=cleaned["username"]))
+                validate_password(password, User(username=cleaned["username"], role=Role.PROVINCE))
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         return cleaned

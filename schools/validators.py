@@ -72,3 +72,21 @@ class PortalPasswordValidator:
 
     def get_help_text(self) -> str:
         return "密码规则：6-20位数字和字母混合组成，不能是123456，不能与用户名相同。"
+
+
+class AdminPasswordLengthValidator:
+    """Administrators' passwords (省级管理员, 教育部, operators) are at least 12 characters: one
+    such account opens a whole province's or the nation's data."""
+
+    min_length = 12
+
+    def validate(self, password: str, user: Any = None) -> None:
+        role = getattr(user, "role", None)
+        administers = role in {"province", "ministry", "operator"} or getattr(
+            user, "is_superuser", False
+        )
+        if administers and len(password) < self.min_length:
+            raise ValidationError(f"管理员账号的密码至少{self.min_length}位。", code="admin_length")
+
+    def get_help_text(self) -> str:
+        return f"管理员账号的密码至少{self.min_length}位。"

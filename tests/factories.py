@@ -4,7 +4,7 @@ from factory.django import DjangoModelFactory
 from schools.choices import Role, SchoolKind
 from schools.models import Province, School, User
 
-PASSWORD = "Passw0rd1"
+PASSWORD = "Zhiye2026Pw"
 
 
 class ProvinceFactory(DjangoModelFactory):

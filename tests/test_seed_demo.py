@@ -18,7 +18,7 @@ def seed() -> str:
 
 def test_seed_demo_creates_accounts_and_prints_them():
     out = seed()
-    assert "sx_admin" in out and "Shanxi2020" in out
+    assert "sx_admin" in out and "Shanxi2020sx" in out
     assert "moe_admin" in out and "Jiaoyubu2020" in out
     assert "4114000001" in out and "123456" in out
     assert User.objects.get(username="sx_admin").role == Role.PROVINCE

@@ -181,8 +181,8 @@ def test_control_characters_typed_or_imported_never_reach_a_stored_row_or_an_exp
         "/account/password/",
         {
             "old_password": "123456",
-            "new_password1": "abc12345",
-            "new_password2": "abc12345",
+            "new_password1": "Xuexiao2026",
+            "new_password2": "Xuexiao2026",
             "contact_name": typed("李", "一"),
             **contacts,
         },

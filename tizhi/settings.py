@@ -131,7 +131,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
+    # The manual's rule (6–20 characters, letters and digits), then the list of 20,000 common
+    # passwords Django ships, then 12 characters at least for administrators.
     {"NAME": "schools.validators.PortalPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "schools.validators.AdminPasswordLengthValidator"},
 ]
 
 LOGIN_URL = "home"

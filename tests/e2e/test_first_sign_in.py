@@ -59,8 +59,8 @@ def test_school_first_sign_in_forced_password_change(live_server, page):
 
     # The right input.
     page.get_by_label("旧密码").fill("123456")
-    page.get_by_label("新密码*", exact=True).fill("abc12345")
-    page.get_by_label("重新输入新密码").fill("abc12345")
+    page.get_by_label("新密码*", exact=True).fill("Xuexiao2026")
+    page.get_by_label("重新输入新密码").fill("Xuexiao2026")
     page.get_by_label("办公电话").fill("0351-3046505")
     page.get_by_role("button", name="提交").click()
 
@@ -74,5 +74,5 @@ def test_school_first_sign_in_forced_password_change(live_server, page):
 
     account.refresh_from_db()
     assert not account.must_change_password
-    assert account.check_password("abc12345")
+    assert account.check_password("Xuexiao2026")
     assert account.school.office_phone == "0351-3046505"

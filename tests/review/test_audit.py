@@ -190,7 +190,7 @@ def test_ministry_creates_resets_and_deactivates_province_admins_on_record(refer
     ministry = MinistryUserFactory()
     client = client_for(ministry)
     response = client.post(
-        "/ministry/admins/new/", {"username": "hn01", "province": "41", "password": "Henan2020a"}
+        "/ministry/admins/new/", {"username": "hn01", "province": "41", "password": "Henan2020hn01"}
     )
     assert response.status_code == 302
     created = User.objects.get(username="hn01")
@@ -217,7 +217,7 @@ def test_contact_edits_and_password_changes_are_recorded(reference_data):
     response = client.post(
         "/account/password/",
         {
-            "old_password": "Passw0rd1",
+            "old_password": "Zhiye2026Pw",
             "new_password1": "Newpass2021",
             "new_password2": "Newpass2021",
             "contact_name": "王老师",

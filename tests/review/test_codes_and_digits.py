@@ -254,14 +254,14 @@ def test_create_admin_normalises_the_username(reference_data):
         "--province",
         "14",
         "--password",
-        "abc12345",
+        "Kaifang2026x",
         stdout=io.StringIO(),
     )
     assert User.objects.filter(username="sx01", province_id="14").exists()
     with pytest.raises(CommandError, match=OTHER_SCRIPT):
-        call_command("create_admin", "sx٠٢", "--role", "ministry", "--password", "abc12345")
+        call_command("create_admin", "sx٠٢", "--role", "ministry", "--password", "Kaifang2026x")
     with pytest.raises(CommandError, match="用户名不能为空"):
-        call_command("create_admin", "\x00\x0b", "--role", "ministry", "--password", "abc12345")
+        call_command("create_admin", "\x00\x0b", "--role", "ministry", "--password", "Kaifang2026x")
 
 
 def test_import_command_cleans_every_cell(shanxi, tmp_path):

@@ -83,9 +83,9 @@ def test_create_a_province_admin_with_a_generated_password(client):
 
 def test_create_with_a_chosen_password(client):
     client.post(
-        "/ministry/admins/new/", {"username": "bj", "province": "11", "password": "Beijing2020"}
+        "/ministry/admins/new/", {"username": "bj", "province": "11", "password": "Beijing2020bj"}
     )
-    assert User.objects.get(username="bj").check_password("Beijing2020")
+    assert User.objects.get(username="bj").check_password("Beijing2020bj")
 
 
 @pytest.mark.parametrize(
@@ -96,6 +96,11 @@ def test_create_with_a_chosen_password(client):
         ({"username": "x y", "province": "41"}, "用户名"),
         ({"username": "hn", "province": "99"}, "省级单位：“99”不是可选的选项"),
         ({"username": "hn", "province": "41", "password": "short"}, "密码长度应为6-20位"),
+        (
+            {"username": "hn", "province": "41", "password": "Henan2020a"},
+            "管理员账号的密码至少12位",
+        ),
+        ({"username": "hn", "province": "41", "password": "password123"}, "这个密码太常见了"),
         ({"username": "EXISTING", "province": "41"}, "已存在"),
         ({"username": "hn", "province": "41", "email": "hn@"}, "电子邮箱格式不正确"),
     ],

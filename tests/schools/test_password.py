@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 
 GOOD = {
     "old_password": "123456",
-    "new_password1": "abc12345",
-    "new_password2": "abc12345",
+    "new_password1": "Xuexiao2026",
+    "new_password2": "Xuexiao2026",
     "contact_name": "李老师",
     "office_phone": "0351-3046505",
     "mobile": "13912345678",
@@ -92,7 +92,7 @@ def test_good_change_releases_the_account_and_saves_contacts(forced, new_school_
     assert response.url == "/"
     user = User.objects.get(pk=new_school_user.pk)
     assert not user.must_change_password
-    assert user.check_password("abc12345")
+    assert user.check_password("Xuexiao2026")
     school = user.school
     assert (school.contact_name, school.office_phone, school.mobile) == (
         "李老师",
@@ -138,7 +138,7 @@ def test_good_change_releases_the_account_and_saves_contacts(forced, new_school_
             "new_password1",
             "密码只能包含字母、数字和英文标点，不能有空格或中文。",
         ),
-        ({"new_password2": "abc12346"}, "new_password2", "两次输入的新密码不一致。"),
+        ({"new_password2": "Xuexiao2027"}, "new_password2", "两次输入的新密码不一致。"),
         ({"old_password": "654321"}, "old_password", "旧密码不正确，请重新输入。"),
         ({"old_password": ""}, "old_password", "请输入旧密码。"),
         ({"new_password1": ""}, "new_password1", "请输入新密码。"),
@@ -205,9 +205,9 @@ def test_new_password_must_differ_from_the_old(client, school_user):
     response = client.post(
         "/account/password/",
         {
-            "old_password": "Passw0rd1",
-            "new_password1": "Passw0rd1",
-            "new_password2": "Passw0rd1",
+            "old_password": "Zhiye2026Pw",
+            "new_password1": "Zhiye2026Pw",
+            "new_password2": "Zhiye2026Pw",
             "contact_name": "张老师",
             "office_phone": "0351-1234567",
             "mobile": "13800000000",
@@ -237,11 +237,15 @@ def test_province_admin_changes_password_without_contact_fields(client, province
     assert "平台管理联系人" not in html
     response = client.post(
         "/account/password/",
-        {"old_password": "Passw0rd1", "new_password1": "NewPass99", "new_password2": "NewPass99"},
+        {
+            "old_password": "Zhiye2026Pw",
+            "new_password1": "Xinmima2026q",
+            "new_password2": "Xinmima2026q",
+        },
     )
     assert response.status_code == 302
     province_admin.refresh_from_db()
-    assert province_admin.check_password("NewPass99")
+    assert province_admin.check_password("Xinmima2026q")
 
 
 def test_password_page_needs_sign_in(client, db):

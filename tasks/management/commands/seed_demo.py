@@ -22,7 +22,7 @@ DEMO_SCHOOLS = [
 DEMO_REQUIRED_ITEM = "7.1"  # 优质中职学校: required of the demo's 中职学校
 DEMO_INSTRUCTIONS = "1.填写平台管理联系人及办公电话、手机号\n2.勾选任务并填写有关信息\n3.提交"
 DEMO_ADMINS = [
-    ("sx_admin", Role.PROVINCE, DEMO_PROVINCE, "Shanxi2020"),
+    ("sx_admin", Role.PROVINCE, DEMO_PROVINCE, "Shanxi2020sx"),
     ("moe_admin", Role.MINISTRY, None, "Jiaoyubu2020"),
 ]
 
