@@ -75,6 +75,12 @@ class LoginForm(forms.Form):
         if not user.is_active:
             # Only the owner, who knows the password, learns why (schools/backends.py).
             raise forms.ValidationError("该账号已停用，请联系管理员。", code="inactive")
+        if user.initial_password_expired:
+            whom = "省级管理员" if user.role == Role.SCHOOL else "上级管理员"
+            raise forms.ValidationError(
+                f"初始密码（或临时密码）超过30天未使用，已失效。请联系{whom}重置密码。",
+                code="initial_expired",
+            )
         if user.role != self.role:
             raise forms.ValidationError(
                 f"该账号不是“{self.role.label}”账号，请返回首页选择“{user.get_role_display()}”入口登录。",

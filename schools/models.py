@@ -2,6 +2,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
 from schools.audit import Entry, announce
 from schools.choices import AuditAction, MailMode, Role, SchoolKind
@@ -35,6 +37,7 @@ def one_time_password() -> str:
             return password
 
 
+INITIAL_PASSWORD_DAYS = 30
 CONTACT_FIELDS = ("contact_name", "office_phone", "mobile")
 KIND_BY_LABEL = {label: value for value, label in SchoolKind.choices}
 BATCH = 1000
@@ -339,6 +342,7 @@ def _save_rows(
     # The initial password is public (the manual prints it), so one hash serves every new
     # account: hashing 11,000 passwords one by one would take minutes.
     initial = make_password(INITIAL_PASSWORD)
+    now = timezone.now()
     accounts = [
         User(
             username=r.code,
@@ -346,6 +350,7 @@ def _save_rows(
             role=Role.SCHOOL,
             school_id=r.code,
             must_change_password=True,
+            initial_password_at=now,
         )
         for r in rows
         if r.code not in with_account
@@ -430,6 +435,12 @@ class User(AbstractUser):
         "须修改密码",
         default=False,
         help_text="账号使用初始密码或被重置密码时为真；修改密码前不能访问其他页面。",
+    )
+    initial_password_at = models.DateTimeField(
+        "初始密码设置时间",
+        null=True,
+        blank=True,
+        help_text="账号得到初始密码或临时密码的时间；超过30天仍未修改的，须重置后才能登录。",
     )
 
     objects: ClassVar[PortalUserManager] = PortalUserManager()
@@ -528,6 +539,7 @@ class User(AbstractUser):
             province=province,
             email=email,
             must_change_password=True,
+            initial_password_at=timezone.now(),
         )
         try:
             validate_password(password, user)
@@ -553,6 +565,15 @@ class User(AbstractUser):
             )
         return user
 
+    @property
+    def initial_password_expired(self) -> bool:
+        """An initial or one-time password left unused for INITIAL_PASSWORD_DAYS: it no longer
+        signs in (the account must be reset), so 123456 on a forgotten account is not a door
+        left open for ever."""
+        if not self.must_change_password or self.initial_password_at is None:
+            return False
+        return timezone.now() - self.initial_password_at > timedelta(days=INITIAL_PASSWORD_DAYS)
+
     def reset_password(self, *, by: "User", ip: str | None = None) -> str:
         """A new random one-time password, returned to be shown once to the admin who reset
         it (never stored in clear, never mailed); it must be changed at the next sign-in.
@@ -565,7 +586,8 @@ class User(AbstractUser):
         with transaction.atomic():
             self.set_password(password)
             self.must_change_password = True
-            self.save(update_fields=["password", "must_change_password"])
+            self.initial_password_at = timezone.now()
+            self.save(update_fields=["password", "must_change_password", "initial_password_at"])
             announce(Entry(self, AuditAction.PASSWORD_RESET, by, ip))
         return password
 
@@ -588,7 +610,8 @@ class User(AbstractUser):
         with transaction.atomic():
             self.set_password(password)
             self.must_change_password = False
-            self.save(update_fields=["password", "must_change_password"])
+            self.initial_password_at = None
+            self.save(update_fields=["password", "must_change_password", "initial_password_at"])
             announce(Entry(self, AuditAction.PASSWORD_CHANGE, self, ip))
 
     # -- notices by mail ------------------------------------------------------------------

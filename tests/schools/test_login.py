@@ -339,3 +339,40 @@ def test_every_failed_sign_in_costs_one_password_hash(client, school_user, who, 
     assert hashing.call_count == 1
     told = "该账号已停用" in response.content.decode()
     assert told == (who == "inactive" and password == PASSWORD)
+
+
+def test_an_initial_password_unused_for_thirty_days_no_longer_signs_in(client, reference_data):
+    from schools.models import Province, School, SchoolRow, User
+    from tests.factories import ProvinceAdminFactory
+
+    shanxi = Province.objects.get(code="14")
+    row = SchoolRow(
+        line=2, code="4114770001", name="山西测试职业学院", kind="专科高职院校", city=""
+    )
+    School.register([row], shanxi, by=None, actor="test")
+    account = User.objects.get(username="4114770001")
+    assert account.must_change_password and account.initial_password_at is not None
+
+    User.objects.filter(pk=account.pk).update(
+        initial_password_at=timezone.now() - timedelta(days=29)
+    )
+    assert sign_in(client, "school", account.username, "123456").status_code == 302
+    client.logout()
+
+    User.objects.filter(pk=account.pk).update(
+        initial_password_at=timezone.now() - timedelta(days=31)
+    )
+    refused = sign_in(client, "school", account.username, "123456")
+    assert refused.status_code == 400
+    assert "初始密码（或临时密码）超过30天未使用，已失效。请联系省级管理员重置密码。" in (
+        refused.content.decode()
+    )
+    assert "_auth_user_id" not in client.session
+
+    # The province resets it: the one-time password signs in, and changing it stops the clock.
+    account.refresh_from_db()
+    password = account.reset_password(by=ProvinceAdminFactory(province=shanxi))
+    assert sign_in(client, "school", account.username, password).status_code == 302
+    account.change_password("Xuexiao2026")
+    account.refresh_from_db()
+    assert account.initial_password_at is None and not account.initial_password_expired
